@@ -1,0 +1,121 @@
+"""The bot process: an AutoShardedBot that owns settings, bus and database and loads the cogs."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import discord
+import yarl
+from discord.ext import commands
+from loguru import logger
+
+from bot.bus import EventBus
+from bot.command_tree import MusicCommandTree
+from bot.jobs import JobScheduler
+from bot.settings import DISCORD_API_BASE, Settings
+
+if TYPE_CHECKING:
+    from bot.db import Database
+    from bot.reload import SettingsReloader
+
+EXTENSIONS = ("cogs.audio", "cogs.gateway", "cogs.api", "cogs.worker")
+
+
+def bot_intents() -> discord.Intents:
+    """The only intents a music bot needs: guilds and voice states, nothing privileged."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.voice_states = True
+    return intents
+
+
+def point_at_discord(api_base: str) -> None:
+    """Send discord.py's REST calls to `api_base` (Discord itself, or a test double)."""
+    discord.http.Route.BASE = api_base
+
+
+class MusicBot(commands.AutoShardedBot):
+    """One process of the music bot; the cogs find their services on it."""
+
+    def __init__(self, settings: Settings, *, reloader: SettingsReloader | None = None) -> None:
+        intents = bot_intents()
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents,
+            tree_cls=MusicCommandTree,
+            application_id=settings.discord.application_id,
+            shard_count=settings.discord.shard_count,
+            shard_ids=settings.discord.shard_ids,
+            chunk_guilds_at_startup=False,
+            member_cache_flags=discord.MemberCacheFlags.from_intents(intents),
+            max_messages=None,
+            guild_ready_timeout=settings.discord.guild_ready_timeout,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self._settings = settings
+        self.reloader = reloader
+        self.bus = EventBus(
+            queue_size=settings.limits.bus_queue_size, put_timeout=settings.limits.bus_put_timeout
+        )
+        self.jobs = JobScheduler()
+        self.db: Database | None = None
+        self.started_at = time.monotonic()
+        point_at_discord(settings.discord.api_base)
+
+    @property
+    def settings(self) -> Settings:
+        """The current settings, including live-reloaded sections."""
+        return self.reloader.settings if self.reloader is not None else self._settings
+
+    async def setup_hook(self) -> None:
+        """Open the database, load the cogs and sync slash commands (runs once per login)."""
+        if self.settings.discord.api_base != DISCORD_API_BASE:
+            await self._use_gateway_of_api_base()
+        await self._open_database()
+        for name in EXTENSIONS:
+            await self.load_extension(name)
+        await self._sync_commands()
+
+    async def _use_gateway_of_api_base(self) -> None:
+        # Discord's GET /gateway names the websocket URL; asking it keeps a
+        # non-default api_base (a proxy, a test double) the only setting needed.
+        data = await self.http.request(discord.http.Route("GET", "/gateway"))
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(data["url"])
+
+    async def _open_database(self) -> None:
+        from bot.db import Database
+
+        db_settings = self.settings.database
+        self.db = Database(self.settings.database_url, slow_query_ms=db_settings.slow_query_ms)
+        await self.db.connect()
+        if db_settings.auto_upgrade:
+            await self.db.upgrade()
+        logger.info("database ready ({})", self.db.kind)
+
+    async def _sync_commands(self) -> None:
+        dev_guild = self.settings.discord.dev_guild_id
+        if dev_guild is not None:
+            guild = discord.Object(dev_guild)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            logger.info("synced {} commands to dev guild {}", len(synced), dev_guild)
+        else:
+            synced = await self.tree.sync()
+            logger.info("synced {} global commands", len(synced))
+
+    async def on_ready(self) -> None:
+        """Log readiness; no setup here, as it fires again after every reconnect."""
+        logger.info(
+            "ready as {} in {} guilds ({} shards)", self.user, len(self.guilds), self.shard_count
+        )
+
+    async def close(self) -> None:
+        """Unload the cogs (players, jobs, server), then close the gateway, bus and database."""
+        await super().close()
+        await self.jobs.stop()
+        await self.bus.close()
+        if self.db is not None:
+            await self.db.close()
+            self.db = None

@@ -1,0 +1,243 @@
+"""The in-process event bus that replaces the Redis channels of the original design.
+
+Two patterns:
+
+* **publish/subscribe** — `publish(channel, message)` hands the message to every
+  subscriber's own bounded queue; each subscriber has one worker task, so
+  a subscriber sees messages in publish order and a slow or failing subscriber
+  never affects the others.
+* **request/reply** — `request(channel, message)` runs the channel's single
+  handler (registered with `serve`) in its own task and waits for its result;
+  a handler that does not answer in time gives the caller `BusTimeout`, and
+  keeps running to completion so it never stops half-way through a change.
+
+Back-pressure policy: when a subscriber's queue is full the publisher waits up
+to `put_timeout` seconds for room, then drops the message *for that
+subscriber only*, counts it (`status="dropped"`) and logs a warning. A
+publisher is therefore never blocked longer than `put_timeout` per slow
+subscriber.
+
+Each delivery runs with the publisher's correlation id bound, so every log
+line a command causes carries the same id on both sides of the bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from loguru import logger
+
+from bot.correlation import correlation
+from bot.messages import AudioEvent, BusMessage, Command, DiscordEvent, NowPlayingUpdate
+from bot.metrics import BUS_LATENCY, BUS_OPERATIONS
+
+
+class Channel(StrEnum):
+    """The four channels, named as in the Redis design."""
+
+    COMMANDS = "discord-bot:commands"
+    TO_AUDIO = "discord-bot:to-audio"
+    TO_DISCORD = "discord-bot:to-discord"
+    UI_NOW = "discord-bot:ui:now"
+
+
+CHANNEL_TYPES: dict[Channel, type[BusMessage]] = {
+    Channel.COMMANDS: Command,
+    Channel.TO_AUDIO: DiscordEvent,
+    Channel.TO_DISCORD: AudioEvent,
+    Channel.UI_NOW: NowPlayingUpdate,
+}
+
+Subscriber = Callable[[Any], Awaitable[None]]
+Handler = Callable[[Any], Awaitable[Any]]
+
+
+class BusError(Exception):
+    """Base of bus failures."""
+
+
+class BusTimeout(BusError):
+    """The handler of a request did not answer in time."""
+
+
+class NoHandler(BusError):
+    """Nobody serves requests on this channel (the audio side is not loaded)."""
+
+
+class BusClosed(BusError):
+    """The bus is shutting down."""
+
+
+@dataclass
+class _Delivery:
+    message: BusMessage
+    published_at: float
+
+
+@dataclass
+class Subscription:
+    """One subscriber: its callback, its bounded queue and its worker task."""
+
+    channel: Channel
+    callback: Subscriber
+    name: str
+    queue: asyncio.Queue[_Delivery]
+    task: asyncio.Task[None] | None = field(default=None)
+
+    async def cancel(self) -> None:
+        """Stop the worker; undelivered messages are discarded."""
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
+class EventBus:
+    """Typed in-process channels with isolation, bounded queues and metrics."""
+
+    def __init__(self, *, queue_size: int = 1_000, put_timeout: float = 1.0) -> None:
+        self.queue_size = queue_size
+        self.put_timeout = put_timeout
+        self._subscriptions: dict[Channel, list[Subscription]] = {c: [] for c in Channel}
+        self._handlers: dict[Channel, Handler] = {}
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    # -- publish / subscribe -------------------------------------------------
+
+    def subscribe(self, channel: Channel, callback: Subscriber, *, name: str = "") -> Subscription:
+        """Deliver every message of `channel` to `callback`, in order, in its own task."""
+        sub = Subscription(
+            channel=channel,
+            callback=callback,
+            name=name or getattr(callback, "__qualname__", repr(callback)),
+            queue=asyncio.Queue(self.queue_size),
+        )
+        sub.task = asyncio.create_task(self._pump(sub), name=f"bus:{channel}:{sub.name}")
+        self._subscriptions[channel].append(sub)
+        return sub
+
+    async def unsubscribe(self, sub: Subscription) -> None:
+        """Remove a subscription and stop its worker."""
+        with contextlib.suppress(ValueError):
+            self._subscriptions[sub.channel].remove(sub)
+        await sub.cancel()
+
+    async def publish(self, channel: Channel, message: BusMessage) -> int:
+        """Queue `message` for every subscriber; returns how many accepted it."""
+        self._check(channel, message)
+        delivery = _Delivery(message, time.perf_counter())
+        accepted = 0
+        for sub in list(self._subscriptions[channel]):
+            try:
+                sub.queue.put_nowait(delivery)
+            except asyncio.QueueFull:
+                try:
+                    await asyncio.wait_for(sub.queue.put(delivery), self.put_timeout)
+                except TimeoutError:
+                    BUS_OPERATIONS.labels(channel.value, "publish", "dropped").inc()
+                    logger.warning(
+                        "bus: subscriber {} on {} is {} messages behind; dropped one",
+                        sub.name,
+                        channel.value,
+                        sub.queue.qsize(),
+                    )
+                    continue
+            accepted += 1
+        BUS_OPERATIONS.labels(channel.value, "publish", "ok").inc()
+        return accepted
+
+    async def _pump(self, sub: Subscription) -> None:
+        channel = sub.channel.value
+        while True:
+            delivery = await sub.queue.get()
+            BUS_LATENCY.labels(channel).observe(time.perf_counter() - delivery.published_at)
+            with correlation(delivery.message.correlation_id):
+                try:
+                    await sub.callback(delivery.message)
+                except Exception:
+                    BUS_OPERATIONS.labels(channel, "deliver", "error").inc()
+                    logger.exception("bus: subscriber {} failed on {}", sub.name, channel)
+                else:
+                    BUS_OPERATIONS.labels(channel, "deliver", "ok").inc()
+                finally:
+                    sub.queue.task_done()
+
+    async def drain(self) -> None:
+        """Wait until every subscriber has handled what was published so far."""
+        for subs in self._subscriptions.values():
+            for sub in list(subs):
+                await sub.queue.join()
+
+    # -- request / reply -----------------------------------------------------
+
+    def serve(self, channel: Channel, handler: Handler) -> None:
+        """Make `handler` the one that answers requests on `channel`."""
+        if channel in self._handlers:
+            raise BusError(f"{channel.value} already has a handler")
+        self._handlers[channel] = handler
+
+    def stop_serving(self, channel: Channel) -> None:
+        """Remove the request handler of `channel`."""
+        self._handlers.pop(channel, None)
+
+    async def request(self, channel: Channel, message: BusMessage, *, timeout: float) -> Any:
+        """Run the channel's handler on `message` and return its result, or raise BusTimeout.
+
+        Subscribers of the channel also see the message (audit, metrics), after
+        the handler has been started.
+        """
+        self._check(channel, message)
+        handler = self._handlers.get(channel)
+        if handler is None:
+            BUS_OPERATIONS.labels(channel.value, "request", "no_handler").inc()
+            raise NoHandler(f"nobody serves {channel.value}")
+        with correlation(message.correlation_id):
+            task = asyncio.create_task(handler(message), name=f"bus:{channel}:request")
+        self._inflight.add(task)
+        task.add_done_callback(self._finished)
+        if self._subscriptions[channel]:
+            await self.publish(channel, message)
+        try:
+            result = await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            BUS_OPERATIONS.labels(channel.value, "request", "timeout").inc()
+            raise BusTimeout(f"no answer on {channel.value} within {timeout:g}s") from None
+        except Exception:
+            BUS_OPERATIONS.labels(channel.value, "request", "error").inc()
+            raise
+        BUS_OPERATIONS.labels(channel.value, "request", "ok").inc()
+        return result
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._inflight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Retrieved here so a caller that timed out does not leave it unobserved.
+            task.exception()
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def close(self, *, grace: float = 5.0) -> None:
+        """Let in-flight requests finish (up to `grace` s), then stop every subscriber."""
+        self._closed = True
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=grace)
+        for subs in self._subscriptions.values():
+            for sub in list(subs):
+                await self.unsubscribe(sub)
+        self._handlers.clear()
+
+    def _check(self, channel: Channel, message: BusMessage) -> None:
+        if self._closed:
+            raise BusClosed("the bus is closed")
+        expected = CHANNEL_TYPES[channel]
+        if not isinstance(message, expected):
+            raise TypeError(
+                f"{channel.value} carries {expected.__name__}, not {type(message).__name__}"
+            )

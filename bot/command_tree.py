@@ -1,0 +1,109 @@
+"""The slash-command tree: correlation ids, per-user rate limit, metrics and the one error handler.
+
+Error handling order (`on_error`):
+1. a `UserError` (or one wrapped by app_commands) → its message, ephemeral;
+2. a failed check (`CheckFailure`, missing permissions, cooldown) → a short
+   explanation, ephemeral;
+3. the audio side did not answer (`BusTimeout`, `NoHandler`) → "try again";
+4. anything else → logged with the correlation id and traceback; the user gets
+   an apology with the correlation id to quote, never the traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from loguru import logger
+
+from bot.bus import BusError, BusTimeout
+from bot.correlation import bind_correlation_id, new_correlation_id
+from bot.errors import RateLimited, UserError
+from bot.metrics import COMMAND_DURATION, COMMANDS
+from bot.rate_limit import SlidingWindowLimiter
+
+if TYPE_CHECKING:
+    from bot.app import MusicBot
+
+
+def command_label(interaction: discord.Interaction[Any]) -> str:
+    """A bounded metric label: the command name, or the component kind."""
+    if interaction.command is not None:
+        return interaction.command.qualified_name
+    return interaction.type.name
+
+
+async def reply(interaction: discord.Interaction[Any], message: str, *, ephemeral: bool) -> None:
+    """Answer an interaction whether or not it was already acknowledged."""
+    if interaction.response.is_done():
+        await interaction.followup.send(message, ephemeral=ephemeral)
+    else:
+        await interaction.response.send_message(message, ephemeral=ephemeral)
+
+
+class MusicCommandTree(app_commands.CommandTree["MusicBot"]):
+    """Binds a correlation id per interaction and turns errors into friendly replies."""
+
+    def __init__(self, client: MusicBot, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)
+        self.user_limiter = SlidingWindowLimiter(window=10.0)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """Runs first in the interaction's own task: bind its id, start its clock, rate-limit."""
+        # Each interaction runs in a task of its own, so setting the variable
+        # here scopes it to everything this command does, across the bus.
+        cid = new_correlation_id()
+        bind_correlation_id(cid)
+        interaction.extras["cid"] = cid
+        interaction.extras["started"] = time.perf_counter()
+        if interaction.type is discord.InteractionType.autocomplete:
+            return True
+        limit = self.client.settings.limits.commands_per_user_per_10s
+        retry_after = self.user_limiter.hit(interaction.user.id, limit)
+        if retry_after > 0:
+            raise RateLimited(retry_after)
+        logger.info(
+            "command {} by {} in guild {}",
+            command_label(interaction),
+            interaction.user.id,
+            interaction.guild_id,
+        )
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        """The one place that turns exceptions into replies (see the module docstring)."""
+        cause: BaseException = error
+        if isinstance(error, app_commands.CommandInvokeError):
+            cause = error.original
+        status = "user_error"
+        if isinstance(cause, UserError):
+            message = cause.message
+        elif isinstance(cause, app_commands.CheckFailure):
+            message = str(cause) or "You can't use this command here."
+        elif isinstance(cause, BusTimeout):
+            status, message = "timeout", "The music service is taking too long. Try again."
+        elif isinstance(cause, BusError):
+            status, message = "unavailable", "The music service is not available right now."
+        else:
+            status = "error"
+            cid = interaction.extras.get("cid", "-")
+            logger.opt(exception=cause).error("command {} failed", command_label(interaction))
+            message = f"Something went wrong on my side. (error id `{cid}`)"
+        record_command(interaction, status)
+        try:
+            await reply(interaction, message, ephemeral=True)
+        except discord.HTTPException:
+            logger.warning("could not deliver the error reply for {}", command_label(interaction))
+
+
+def record_command(interaction: discord.Interaction[Any], status: str) -> None:
+    """Count a finished command and observe its duration."""
+    label = command_label(interaction)
+    COMMANDS.labels(label, status).inc()
+    started = interaction.extras.get("started")
+    if started is not None:
+        COMMAND_DURATION.labels(label).observe(time.perf_counter() - started)

@@ -1,0 +1,53 @@
+"""Typed messages carried on the event bus, one dataclass per kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from bot.correlation import current_correlation_id, new_correlation_id
+
+
+def _cid() -> str:
+    return current_correlation_id() or new_correlation_id()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BusMessage:
+    """Base of every bus message; carries the correlation id of the command that caused it."""
+
+    correlation_id: str = field(default_factory=_cid)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command(BusMessage):
+    """A request for the audio side, from any front end (slash, button, REST, webhook)."""
+
+    name: ClassVar[str] = "command"
+    guild_id: int
+    user_id: int
+    channel_id: int | None = None
+    source: str = "slash"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiscordEvent(BusMessage):
+    """A Discord event the audio side cares about (channel `discord-bot:to-audio`)."""
+
+    guild_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioEvent(BusMessage):
+    """A Lavalink-side event that needs a Discord action (channel `discord-bot:to-discord`)."""
+
+    guild_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class NowPlayingUpdate(BusMessage):
+    """A change in what a guild is playing (channel `discord-bot:ui:now`)."""
+
+    guild_id: int
+    reason: str
+    state: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,255 @@
+"""Typed settings: `config.toml` overridden by `BOT_*` environment variables.
+
+Precedence, lowest first: defaults < the TOML file < environment. Nested keys
+use `__` in the environment (`BOT_DISCORD__TOKEN`, `BOT_LAVALINK__NODES` as
+JSON). Unknown keys are errors, so a typo never silently falls back to a
+default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+DISCORD_API_BASE = "https://discord.com/api/v10"
+
+LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"]
+AutoplayMode = Literal["off", "similar", "artist", "genre", "mixed"]
+SearchSource = Literal["youtube", "youtubemusic", "soundcloud", "spotify", "applemusic", "deezer"]
+
+
+class ConfigError(Exception):
+    """A configuration problem a self-hoster can fix; the message names the key."""
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class DiscordSettings(Section):
+    """How to reach Discord and which shards this process runs."""
+
+    token: SecretStr | None = None
+    application_id: int | None = None
+    api_base: str = DISCORD_API_BASE
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: list[int] | None = None
+    dev_guild_id: int | None = None
+    guild_ready_timeout: float = Field(default=2.0, gt=0)
+
+    @field_validator("api_base")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class LavalinkNode(Section):
+    """One Lavalink v4 server."""
+
+    label: str = Field(min_length=1)
+    host: str = "127.0.0.1"
+    port: int = Field(default=2333, ge=1, le=65535)
+    password: SecretStr = SecretStr("youshallnotpass")
+    secure: bool = False
+    region: str | None = None
+
+
+class LavalinkSettings(Section):
+    """The Lavalink nodes the bot connects to."""
+
+    nodes: list[LavalinkNode] = Field(default_factory=list)
+
+    @field_validator("nodes")
+    @classmethod
+    def _unique_labels(cls, nodes: list[LavalinkNode]) -> list[LavalinkNode]:
+        labels = [node.label for node in nodes]
+        if len(labels) != len(set(labels)):
+            raise ValueError("node labels must be unique")
+        return nodes
+
+
+class DatabaseSettings(Section):
+    """Where playback state, settings and history live."""
+
+    url: SecretStr | None = None
+    auto_upgrade: bool = True
+    slow_query_ms: int = Field(default=200, ge=0)
+    flush_interval: float = Field(default=1.0, gt=0)
+
+
+class ApiSettings(Section):
+    """The HTTP side: health, metrics, status page, REST API."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+class LoggingSettings(Section):
+    """Log level, format and optional rotating file."""
+
+    level: LogLevel = "INFO"
+    json_lines: bool = Field(default=False, alias="json")
+    file: Path | None = None
+    rotation: str = "10 MB"
+    retention: str = "14 days"
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class CacheSettings(Section):
+    """Sizes and lifetimes of the in-memory caches."""
+
+    guild_ttl: float = Field(default=300.0, gt=0)
+    max_guilds: int = Field(default=10_000, ge=1)
+    search_ttl: float = Field(default=300.0, gt=0)
+    max_searches: int = Field(default=2_000, ge=1)
+
+
+class LimitsSettings(Section):
+    """Limits and rate limits that protect the bot and Lavalink."""
+
+    command_timeout: float = Field(default=10.0, gt=0)
+    commands_per_user_per_10s: int = Field(default=8, ge=1)
+    searches_per_user_per_minute: int = Field(default=20, ge=1)
+    bus_queue_size: int = Field(default=1_000, ge=1)
+    bus_put_timeout: float = Field(default=1.0, ge=0)
+
+
+class GuildDefaults(Section):
+    """Settings a guild starts with until an admin changes them."""
+
+    volume: int = Field(default=100, ge=0, le=200)
+    autoplay: AutoplayMode = "off"
+    max_queue_length: int = Field(default=500, ge=1, le=10_000)
+    max_track_length_s: int | None = Field(default=None, ge=1)
+    vote_skip_ratio: float = Field(default=0.5, ge=0, le=1)
+    default_source: SearchSource = "youtube"
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from config.toml and the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BOT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Path("data")
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    lavalink: LavalinkSettings = Field(default_factory=LavalinkSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    guild_defaults: GuildDefaults = Field(default_factory=GuildDefaults)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init kwargs; listing env first lets it win.
+        return env_settings, init_settings
+
+    @property
+    def database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file."""
+        if self.database.url is not None:
+            return self.database.url.get_secret_value()
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'bot.db').resolve()}"
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for log redaction."""
+        values = [self.discord.token, self.database.url]
+        values += [node.password for node in self.lavalink.nodes]
+        found = [v.get_secret_value() for v in values if v is not None]
+        if self.database.url is not None:
+            try:
+                password = make_url(self.database.url.get_secret_value()).password
+            except Exception:  # an unparsable URL fails later, with its own message
+                password = None
+            if password:
+                found.append(str(password))
+        return [s for s in found if len(s) >= 4]
+
+
+# Sections whose changes apply while the bot runs; all others need a restart.
+LIVE_SECTIONS = ("logging", "limits", "guild_defaults", "cache")
+RESTART_ONLY_KEYS = {("logging", "file"), ("logging", "rotation"), ("logging", "retention")}
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning every failure into a ConfigError."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem, naming the key; never echoes the input value."""
+    lines = []
+    for item in error.errors(include_input=False, include_url=False):
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"{key}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(path: Path | None, *, require_token: bool = False) -> Settings:
+    """Load settings from `path` (optional) and the environment, or raise ConfigError."""
+    data = read_toml(path) if path is not None else {}
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+    if require_token and settings.discord.token is None:
+        raise ConfigError(
+            "discord.token: missing. Put your bot token in config.toml under [discord] "
+            'token = "..." or set BOT_DISCORD__TOKEN (Discord Developer Portal > '
+            "your application > Bot > Reset Token)."
+        )
+    return settings
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data with every secret masked."""
+    dumped: dict[str, Any] = settings.model_dump(mode="json", by_alias=True)
+    dumped["database"]["effective_url"] = _mask_url(settings.database_url)
+    return dumped
+
+
+def _mask_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "**********"

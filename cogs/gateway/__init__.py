@@ -1,0 +1,15 @@
+"""Gateway cog: slash commands, buttons and the now-playing message."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.gateway._cog import GatewayCog
+
+if TYPE_CHECKING:
+    from bot.app import MusicBot
+
+
+async def setup(bot: MusicBot) -> None:
+    """Load the gateway cog."""
+    await bot.add_cog(GatewayCog(bot))
