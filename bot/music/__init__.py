@@ -1,0 +1,1 @@
+"""The music domain: tracks, the queue, loop modes, time parsing. Plain Python, no Discord."""
