@@ -1,0 +1,188 @@
+"""The async engine, its sessions, health check and schema upgrade."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from bot.db import schema
+from bot.db.errors import DB_UNAVAILABLE_ERRORS, SchemaOutdatedError
+from bot.db.metrics import METRICS, PersistenceMetrics
+from bot.db.query_monitor import QueryMonitor
+
+__all__ = ["Database", "normalize_url"]
+
+_ASYNC_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse ``url`` and pick the async driver when the URL names none."""
+    parsed = make_url(url)
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+class Database:
+    """One async SQLAlchemy engine for SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        slow_query_ms: float = 200,
+        echo: bool = False,
+        connect_timeout: float = 10.0,
+        metrics: PersistenceMetrics = METRICS,
+    ) -> None:
+        self.url = normalize_url(url)
+        self._echo = echo
+        self._connect_timeout = connect_timeout
+        self._monitor = QueryMonitor(metrics, slow_query_ms)
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+
+    def __repr__(self) -> str:
+        return f"Database({self.safe_url!r})"
+
+    @property
+    def kind(self) -> str:
+        """The backend: ``"sqlite"`` or ``"postgresql"``."""
+        return self.url.get_backend_name()
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with its password masked, fit for logs and ``/info``."""
+        return self.url.render_as_string(hide_password=True)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine; only after ``connect()``."""
+        if self._engine is None:
+            raise RuntimeError("Database.connect() has not been awaited")
+        return self._engine
+
+    async def connect(self) -> None:
+        """Create the engine and prove the database answers; idempotent."""
+        if self._engine is not None:
+            return
+        engine = create_async_engine(self.url, echo=self._echo, **self._engine_options())
+        if self.kind == "sqlite":
+            event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        self._monitor.attach(engine.sync_engine)
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except BaseException:
+            await engine.dispose()
+            raise
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        logger.info("Connected to {} database {}", self.kind, self.safe_url)
+
+    async def close(self) -> None:
+        """Dispose of the engine and its pooled connections; idempotent."""
+        if self._engine is None:
+            return
+        engine, self._engine, self._sessions = self._engine, None, None
+        await engine.dispose()
+        logger.info("Closed {} database {}", self.kind, self.safe_url)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction the caller commits (``expire_on_commit=False``)."""
+        async with self._session_factory()() as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside a transaction: committed on exit, rolled back on error."""
+        async with self._session_factory().begin() as session:
+            yield session
+
+    async def ping(self, timeout: float = 2.0) -> bool:
+        """Return whether the database answers ``SELECT 1`` within ``timeout`` seconds."""
+        if self._engine is None:
+            return False
+        try:
+            async with asyncio.timeout(timeout), self._engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except DB_UNAVAILABLE_ERRORS as exc:
+            logger.warning("Database ping failed: {}", type(exc).__name__)
+            return False
+        return True
+
+    async def upgrade(self) -> str | None:
+        """Apply pending Alembic migrations; return the revision now in place."""
+        before = await self.current_revision()
+        async with self.engine.begin() as connection:
+            await connection.run_sync(schema.upgrade_to_head)
+        after = await self.current_revision()
+        if after != before:
+            logger.info("Database schema upgraded from {} to {}", before or "nothing", after)
+        return after
+
+    async def current_revision(self) -> str | None:
+        """Return the Alembic revision of the database, None if never migrated."""
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(schema.read_current_revision)
+
+    async def head_revision(self) -> str | None:
+        """Return the newest revision the code ships."""
+        return await asyncio.to_thread(schema.head_revision)
+
+    async def ensure_schema(self, *, auto_upgrade: bool) -> str | None:
+        """Upgrade when allowed, else fail with ``SchemaOutdatedError`` if behind."""
+        if auto_upgrade:
+            return await self.upgrade()
+        current, head = await self.current_revision(), await self.head_revision()
+        if current != head:
+            raise SchemaOutdatedError(current, head)
+        return current
+
+    def _session_factory(self) -> async_sessionmaker[AsyncSession]:
+        if self._sessions is None:
+            raise RuntimeError("Database.connect() has not been awaited")
+        return self._sessions
+
+    def _engine_options(self) -> dict[str, Any]:
+        if self.kind == "sqlite":
+            _create_sqlite_directory(self.url)
+            return {}
+        if self.kind == "postgresql":
+            return {"pool_pre_ping": True, "connect_args": {"timeout": self._connect_timeout}}
+        return {}
+
+
+def _create_sqlite_directory(url: URL) -> None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+    finally:
+        cursor.close()

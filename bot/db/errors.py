@@ -1,0 +1,56 @@
+"""Exceptions raised by the persistence layer, with text a user can read."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.exc import SQLAlchemyError
+
+__all__ = [
+    "DB_UNAVAILABLE_ERRORS",
+    "DatabaseError",
+    "DatabaseUnavailableError",
+    "InvalidSettingError",
+    "SchemaOutdatedError",
+]
+
+# What a dead or unreachable database raises, whichever driver sits underneath:
+# SQLAlchemy wraps DBAPI errors, but asyncpg can surface socket errors directly.
+DB_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    SQLAlchemyError,
+    OSError,
+    asyncio.TimeoutError,
+)
+
+
+class DatabaseError(Exception):
+    """Base class of the persistence layer's own errors."""
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """The database could not be reached and no cached value could stand in."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"The bot's storage is unavailable right now, so {what} could not be loaded."
+        )
+
+
+class SchemaOutdatedError(DatabaseError):
+    """The database schema is behind the code and automatic upgrade is off."""
+
+    def __init__(self, current: str | None, head: str | None) -> None:
+        self.current = current
+        self.head = head
+        super().__init__(
+            f"Database schema is at {current or 'nothing'} but the code needs {head}; "
+            "run `python -m bot db upgrade` or enable database.auto_upgrade."
+        )
+
+
+class InvalidSettingError(DatabaseError, ValueError):
+    """A guild setting was given a value outside what the bot accepts."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"`{field}`: {message}")
