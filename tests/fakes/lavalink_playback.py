@@ -128,6 +128,9 @@ class PlaybackMixin:
             return
         exc = player.fail_exception or exception_object("Something broke", "fault")
         track = player.track_json()
+        assert track is not None
+        if player.fail_at is not None:  # the timer may fire a little late
+            track["info"]["position"] = player.fail_at
         await self._end_track(session, player, "loadFailed", exception=exc, track=track)
 
     async def _end_track(
