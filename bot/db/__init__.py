@@ -11,6 +11,7 @@ from bot.db.cache import FlagCache, GuildSettingsCache
 from bot.db.database import Database
 from bot.db.errors import (
     DatabaseError,
+    DatabaseNotConnectedError,
     DatabaseUnavailableError,
     InvalidSettingError,
     SchemaOutdatedError,
@@ -31,6 +32,7 @@ __all__ = [
     "AuditStore",
     "Database",
     "DatabaseError",
+    "DatabaseNotConnectedError",
     "DatabaseUnavailableError",
     "FlagCache",
     "FlagStore",

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.db import schema
-from bot.db.errors import DB_UNAVAILABLE_ERRORS, SchemaOutdatedError
+from bot.db.errors import DB_UNAVAILABLE_ERRORS, DatabaseNotConnectedError, SchemaOutdatedError
 from bot.db.metrics import METRICS, PersistenceMetrics
 from bot.db.query_monitor import QueryMonitor
 
@@ -75,7 +75,7 @@ class Database:
     def engine(self) -> AsyncEngine:
         """The engine; only after ``connect()``."""
         if self._engine is None:
-            raise RuntimeError("Database.connect() has not been awaited")
+            raise DatabaseNotConnectedError()
         return self._engine
 
     async def connect(self) -> None:
@@ -158,7 +158,7 @@ class Database:
 
     def _session_factory(self) -> async_sessionmaker[AsyncSession]:
         if self._sessions is None:
-            raise RuntimeError("Database.connect() has not been awaited")
+            raise DatabaseNotConnectedError()
         return self._sessions
 
     def _engine_options(self) -> dict[str, Any]:

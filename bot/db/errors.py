@@ -9,22 +9,22 @@ from sqlalchemy.exc import SQLAlchemyError
 __all__ = [
     "DB_UNAVAILABLE_ERRORS",
     "DatabaseError",
+    "DatabaseNotConnectedError",
     "DatabaseUnavailableError",
     "InvalidSettingError",
     "SchemaOutdatedError",
 ]
 
-# What a dead or unreachable database raises, whichever driver sits underneath:
-# SQLAlchemy wraps DBAPI errors, but asyncpg can surface socket errors directly.
-DB_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
-    SQLAlchemyError,
-    OSError,
-    asyncio.TimeoutError,
-)
-
 
 class DatabaseError(Exception):
     """Base class of the persistence layer's own errors."""
+
+
+class DatabaseNotConnectedError(DatabaseError, RuntimeError):
+    """The ``Database`` was never connected, or is already closed."""
+
+    def __init__(self) -> None:
+        super().__init__("The database is not connected (connect() not awaited, or closed).")
 
 
 class DatabaseUnavailableError(DatabaseError):
@@ -54,3 +54,13 @@ class InvalidSettingError(DatabaseError, ValueError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"`{field}`: {message}")
+
+
+# What a dead or unreachable database raises, whichever driver sits underneath:
+# SQLAlchemy wraps DBAPI errors, but asyncpg can surface socket errors directly.
+DB_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    SQLAlchemyError,
+    OSError,
+    asyncio.TimeoutError,
+    DatabaseNotConnectedError,
+)

@@ -51,9 +51,7 @@ class FlagStore:
 
     async def get_stored(self, name: str, guild_id: int | None) -> bool | None:
         """Return the stored value of exactly this row, None if there is no row."""
-        query = select(FeatureFlag.enabled).where(
-            FeatureFlag.name == name, _guild_clause(guild_id)
-        )
+        query = select(FeatureFlag.enabled).where(FeatureFlag.name == name, _guild_clause(guild_id))
         async with self._db.session() as session:
             enabled: bool | None = await session.scalar(query)
         return enabled

@@ -18,6 +18,7 @@ class PersistenceMetrics:
     """The counters and histograms of the database and cache layer."""
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        self.registry = registry
         self.cache_hits = Counter(
             "cache_hits_total", "Cache lookups answered from memory.", ["cache"], registry=registry
         )

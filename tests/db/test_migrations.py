@@ -1,0 +1,110 @@
+"""Alembic: upgrade from nothing, schema identical to the models, CLI entry points."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, inspect
+from sqlalchemy.engine import Connection
+
+from bot.db import commands, schema
+from bot.db.database import Database
+from bot.db.errors import SchemaOutdatedError
+from bot.db.models import Base
+from bot.db.metrics import PersistenceMetrics
+
+HEAD = "0001_initial"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """An empty database of each kind."""
+    if request.param == "sqlite":
+        return sqlite_url
+    url: str = request.getfixturevalue("empty_postgres_url")
+    return url
+
+
+def _schema_diff(connection: Connection, metadata: MetaData) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+async def test_upgrade_builds_every_table_from_nothing(
+    empty_url: str, metrics: PersistenceMetrics
+) -> None:
+    """A fresh database goes from no revision to head and has all model tables."""
+    database = Database(empty_url, metrics=metrics)
+    await database.connect()
+    try:
+        assert await database.current_revision() is None
+        assert await database.upgrade() == HEAD
+        assert await database.current_revision() == await database.head_revision() == HEAD
+        async with database.engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+        assert set(Base.metadata.tables) | {"alembic_version"} == tables
+        assert await database.upgrade() == HEAD
+    finally:
+        await database.close()
+
+
+async def test_upgraded_schema_has_no_autogenerate_diff(database: Database) -> None:
+    """compare_metadata finds nothing between the migrated database and the models."""
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_schema_diff, Base.metadata) == []
+        # The comparison does look: against no models, every table is surplus.
+        surplus = await connection.run_sync(_schema_diff, MetaData())
+    removed = {change[1].name for change in surplus if change[0] == "remove_table"}
+    assert removed == set(Base.metadata.tables)
+
+
+async def test_downgrade_to_base_then_upgrade_again(sqlite_db: Database) -> None:
+    """The initial revision's downgrade drops everything it created."""
+
+    def downgrade(connection: Connection) -> None:
+        command.downgrade(schema.alembic_config(connection=connection), "base")
+
+    async with sqlite_db.engine.begin() as connection:
+        await connection.run_sync(downgrade)
+    async with sqlite_db.engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+    assert tables == ["alembic_version"]
+    assert await sqlite_db.upgrade() == HEAD
+
+
+async def test_ensure_schema_refuses_an_outdated_database_without_auto_upgrade(
+    sqlite_url: str, metrics: PersistenceMetrics
+) -> None:
+    """With auto_upgrade off, a database behind head is an error that says what to run."""
+    database = Database(sqlite_url, metrics=metrics)
+    await database.connect()
+    try:
+        with pytest.raises(SchemaOutdatedError, match="db upgrade"):
+            await database.ensure_schema(auto_upgrade=False)
+        assert await database.ensure_schema(auto_upgrade=True) == HEAD
+        assert await database.ensure_schema(auto_upgrade=False) == HEAD
+    finally:
+        await database.close()
+
+
+async def test_cli_upgrade_seeds_flags_and_current_reports_head(sqlite_url: str) -> None:
+    """`db upgrade` migrates and seeds; `db current` reports (current, head)."""
+    assert await commands.current(sqlite_url) == (None, HEAD)
+    assert await commands.upgrade(sqlite_url) == HEAD
+    assert await commands.upgrade(sqlite_url) == HEAD
+    assert await commands.current(sqlite_url) == (HEAD, HEAD)
+
+
+async def test_env_runs_on_its_own_engine_from_a_url_with_percent_signs(tmp_path: Path) -> None:
+    """Without a connection, env.py opens an async engine on the (escaped) URL."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'odd%20name.db'}"
+    config = schema.alembic_config(url=url)
+    await asyncio.to_thread(command.upgrade, config, "head")
+    assert (tmp_path / "odd%20name.db").exists()
+    assert await commands.current(url) == (HEAD, HEAD)
