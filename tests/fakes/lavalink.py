@@ -16,30 +16,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
-import secrets
 import signal
 import string
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from .lavalink_catalogue import (
-    LAVASRC_SEARCH_PREFIXES,
-    SEARCH_PREFIXES,
     Catalogue,
     seed_demo_catalogue,
 )
-from .lavalink_playback import PlaybackMixin, TrackFault
 from .lavalink_routes import ApiError, RoutesMixin, error_response
 from .lavalink_state import Clock, RecordedRequest, SentMessage, Session
 
+if TYPE_CHECKING:
+    from .lavalink_faults import FailRule
+    from .lavalink_playback import TrackFault
+
 __all__ = ["FakeLavalink", "RecordedRequest", "SentMessage"]
 
-T = TypeVar("T")
 _SESSION_CHARS = string.ascii_lowercase + string.digits
 DEFAULT_FILTERS = [
     "volume",
@@ -55,22 +53,7 @@ DEFAULT_FILTERS = [
 ]
 
 
-class _FailRule:
-    def __init__(self, status: int, count: int | None, pattern: str | None, method: str | None):
-        self.status, self.count, self.method = status, count, method
-        self.pattern = re.compile(pattern) if pattern else None
-
-    def matches(self, request: web.Request) -> bool:
-        if self.count is not None and self.count <= 0:
-            return False
-        if self.method and request.method.upper() != self.method.upper():
-            return False
-        if self.pattern is None:  # default: every REST route, not the websocket
-            return request.path != "/v4/websocket"
-        return bool(self.pattern.search(request.path))
-
-
-class FakeLavalink(RoutesMixin, PlaybackMixin):
+class FakeLavalink(RoutesMixin):
     """Fake Lavalink v4 node.  See ``tests/fakes/README.md`` for the full API."""
 
     def __init__(
@@ -109,7 +92,7 @@ class FakeLavalink(RoutesMixin, PlaybackMixin):
         self._port = port
         self._sessions: dict[str, Session] = {}
         self._track_faults: dict[str, TrackFault] = {}
-        self._fail_rules: list[_FailRule] = []
+        self._fail_rules: list[FailRule] = []
         self._slow: tuple[float, re.Pattern[str] | None] = (0.0, None)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._waiters: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
@@ -194,9 +177,7 @@ class FakeLavalink(RoutesMixin, PlaybackMixin):
         await site.start()
         self._site = site
         if self._port == 0:
-            server = site._server
-            assert server is not None and server.sockets
-            self._port = server.sockets[0].getsockname()[1]
+            self._port = int(self._runner.addresses[0][1])
 
     # -- clock --------------------------------------------------------------------
     @property
@@ -235,124 +216,6 @@ class FakeLavalink(RoutesMixin, PlaybackMixin):
                 if source not in self.source_managers:
                     self.source_managers.append(source)
 
-    def has_plugin(self, fragment: str) -> bool:
-        """Whether a plugin whose name contains ``fragment`` is enabled."""
-        return any(fragment.lower() in p["name"].lower() for p in self.plugins)
-
-    def search_prefixes(self) -> dict[str, str]:
-        """Enabled search prefixes -> source they search."""
-        prefixes = dict(SEARCH_PREFIXES)
-        if self.has_plugin("lavasrc"):
-            prefixes.update(LAVASRC_SEARCH_PREFIXES)
-        return {p: s for p, s in prefixes.items() if s in self.source_managers}
-
-    # -- faults -------------------------------------------------------------------
-    def fail_track(
-        self,
-        identifier: str,
-        message: str = "This video is unavailable",
-        severity: str = "common",
-        *,
-        after_ms: int = 0,
-    ) -> None:
-        """Playing ``identifier`` throws: TrackExceptionEvent then TrackEndEvent(loadFailed).
-
-        ``after_ms=0`` fails while loading; otherwise once playback reaches it.
-        """
-        self._track_faults[identifier] = TrackFault("fail", message, severity, after_ms=after_ms)
-
-    def stick_track(self, identifier: str, threshold_ms: int = 10_000) -> None:
-        """Playing ``identifier`` freezes and emits TrackStuckEvent after ``threshold_ms``."""
-        self._track_faults[identifier] = TrackFault("stick", threshold_ms=threshold_ms)
-
-    def slow_responses(self, seconds: float, path_pattern: str | None = None) -> None:
-        """Delay every REST reply (matching ``path_pattern``, re.search) by ``seconds``."""
-        self._slow = (seconds, re.compile(path_pattern) if path_pattern else None)
-
-    def fail_requests(
-        self,
-        status: int = 500,
-        count: int | None = 1,
-        path_pattern: str | None = None,
-        method: str | None = None,
-    ) -> None:
-        """Answer the next ``count`` matching requests (``None``: all) with ``status``.
-
-        ``path_pattern`` is a regex (re.search); without one, every REST route except
-        the websocket matches.  Auth is still checked first.
-        """
-        self._fail_rules.append(_FailRule(status, count, path_pattern, method))
-
-    def clear_faults(self) -> None:
-        """Remove every injected fault (track faults, load failures, slow/failing HTTP)."""
-        self._track_faults.clear()
-        self._fail_rules.clear()
-        self.catalogue.failures.clear()
-        self._slow = (0.0, None)
-
-    async def voice_closed(
-        self,
-        guild_id: int | str,
-        code: int = 4006,
-        reason: str = "Your session is no longer valid.",
-        by_remote: bool = True,
-    ) -> None:
-        """Discord closed the voice socket: WebSocketClosedEvent, player disconnected."""
-        for session, player in self._players_for(guild_id):
-            player.rebase()
-            player.connected = False
-            if player.update_task is not None:
-                player.update_task.cancel()
-                player.update_task = None
-            self._reschedule(session, player)
-            await self._event(
-                session,
-                player,
-                "WebSocketClosedEvent",
-                code=code,
-                reason=reason,
-                byRemote=by_remote,
-            )
-
-    async def close_websockets(self, code: int = 1000, reason: str = "") -> None:
-        """Close every client websocket cleanly (close frame with ``code``)."""
-        for session in list(self._sessions.values()):
-            if session.ws is not None and not session.ws.closed:
-                await session.ws.close(code=code, message=reason.encode())
-
-    async def drop_websockets(self) -> None:
-        """Abort every client websocket's TCP connection: no close frame."""
-        for session in list(self._sessions.values()):
-            if session.request is not None and session.request.transport is not None:
-                session.request.transport.abort()
-
-    async def restart(self, downtime: float | None = 0.0) -> None:
-        """Simulate a Lavalink restart: every connection dropped, all sessions gone.
-
-        ``downtime=0`` comes back at once, a number of seconds comes back later,
-        ``None`` stays down (connections refused) until :meth:`come_back`.
-        """
-        for session in list(self._sessions.values()):
-            request = session.request
-            self._destroy_session(session)
-            if request is not None and request.transport is not None:
-                request.transport.abort()
-        if self._site is not None:
-            await self._site.stop()
-            self._site = None
-        server = self._runner.server if self._runner is not None else None
-        for conn in server.connections if server is not None else []:
-            conn.force_close()
-        self._started_at = time.monotonic()
-        if downtime == 0:
-            await self.come_back()
-        elif downtime is not None:
-            self._comeback = self._spawn(self._come_back_later(downtime), "come back")
-
-    async def _come_back_later(self, delay: float) -> None:
-        await asyncio.sleep(delay)
-        await self.come_back()
-
     # -- inspection -----------------------------------------------------------------
     @property
     def session_ids(self) -> list[str]:
@@ -368,28 +231,6 @@ class FakeLavalink(RoutesMixin, PlaybackMixin):
         found = self._find_player(guild_id, session_id, lambda p: True)
         return found.to_json() if found else None
 
-    def stats(self, *, rest: bool = False) -> dict[str, Any]:
-        """The Stats object (``frameStats`` omitted for REST, null without players)."""
-        players = [p for _, p in self._all_players()]
-        playing = sum(1 for p in players if p.playing)
-        stats: dict[str, Any] = {
-            "players": len(players),
-            "playingPlayers": playing,
-            "uptime": int((time.monotonic() - self._started_at) * 1000),
-            "memory": {
-                "free": 180_000_000,
-                "used": 120_000_000,
-                "allocated": 300_000_000,
-                "reservable": 2_000_000_000,
-            },
-            "cpu": {"cores": os.cpu_count() or 4, "systemLoad": 0.05, "lavalinkLoad": 0.01},
-        }
-        if not rest:
-            stats["frameStats"] = (
-                {"sent": 3000 * playing, "nulled": 0, "deficit": 0} if players else None
-            )
-        return stats
-
     async def send_stats(self) -> None:
         """Push a ``stats`` op to every connected session now."""
         for session in list(self._sessions.values()):
@@ -404,114 +245,6 @@ class FakeLavalink(RoutesMixin, PlaybackMixin):
         """Forget recorded requests and sent messages."""
         self.requests.clear()
         self.sent_events.clear()
-
-    # -- waiting ------------------------------------------------------------------
-    def _next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
-
-    def _notify(self) -> None:
-        for check, fut in list(self._waiters):
-            if not fut.done():
-                result = check()
-                if result is not None:
-                    fut.set_result(result)
-
-    async def _wait(self, check: Callable[[], T | None], timeout: float, what: str) -> T:
-        result = check()
-        if result is not None:
-            return result
-        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        entry = (check, fut)
-        self._waiters.append(entry)
-        try:
-            return await asyncio.wait_for(fut, timeout)
-        except TimeoutError:
-            raise AssertionError(
-                f"FakeLavalink: timed out after {timeout}s waiting for {what}"
-            ) from None
-        finally:
-            self._waiters.remove(entry)
-
-    async def wait_for_request(
-        self,
-        method: str | None = None,
-        path: str | Callable[[RecordedRequest], bool] | None = None,
-        *,
-        timeout: float = 5.0,
-        since: int = 0,
-        count: int = 1,
-    ) -> RecordedRequest:
-        """Wait for the ``count``-th request (from index ``since``) matching.
-
-        ``path`` is a regex (re.search on the path) or a predicate on the record.
-        """
-        pattern = re.compile(path) if isinstance(path, str) else None
-
-        def matches(r: RecordedRequest) -> bool:
-            if method is not None and r.method != method.upper():
-                return False
-            if pattern is not None:
-                return bool(pattern.search(r.path))
-            return path is None or (callable(path) and path(r))
-
-        def check() -> RecordedRequest | None:
-            hits = [r for r in self.requests[since:] if matches(r)]
-            return hits[count - 1] if len(hits) >= count else None
-
-        return await self._wait(check, timeout, f"request {method} {path}")
-
-    async def wait_for_event(
-        self,
-        type: str,
-        guild_id: int | str | None = None,
-        *,
-        timeout: float = 5.0,
-        since: int = 0,
-        count: int = 1,
-        predicate: Callable[[SentMessage], bool] | None = None,
-    ) -> SentMessage:
-        """Wait for a sent message whose event ``type`` (or ``op``) is ``type``."""
-        gid = None if guild_id is None else str(guild_id)
-
-        def check() -> SentMessage | None:
-            hits = [
-                m
-                for m in self.sent_events[since:]
-                if m.kind == type
-                and (gid is None or m.get("guildId") == gid)
-                and (predicate is None or predicate(m))
-            ]
-            return hits[count - 1] if len(hits) >= count else None
-
-        return await self._wait(check, timeout, f"{type} (guild {guild_id})")
-
-    async def wait_for_player(
-        self,
-        guild_id: int | str,
-        connected: bool | None = True,
-        playing: bool | None = None,
-        *,
-        timeout: float = 5.0,
-        session_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Wait until a player for the guild matches; returns its Player object."""
-
-        def pred(p: Any) -> bool:
-            return (connected is None or p.connected == connected) and (
-                playing is None or p.playing == playing
-            )
-
-        def check() -> dict[str, Any] | None:
-            found = self._find_player(guild_id, session_id, pred)
-            return found.to_json() if found else None
-
-        return await self._wait(check, timeout, f"player {guild_id} connected={connected}")
-
-    async def wait_for_session(self, *, timeout: float = 5.0, since: int = 0) -> str:
-        """Wait for a ``ready`` op (from index ``since``) and return its session id."""
-        msg = await self.wait_for_event("ready", timeout=timeout, since=since)
-        return str(msg["sessionId"])
 
     # -- HTTP plumbing --------------------------------------------------------------
     @web.middleware
@@ -559,12 +292,6 @@ class FakeLavalink(RoutesMixin, PlaybackMixin):
             if exc.status < 400:
                 raise
             return error_response(exc.status, exc.reason, request.path)
-
-    def _new_session_id(self) -> str:
-        while True:
-            sid = "".join(secrets.choice(_SESSION_CHARS) for _ in range(16))
-            if sid not in self._sessions:
-                return sid
 
 
 async def _main(argv: list[str] | None = None) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from .lavalink_catalogue import exception_object
 from .lavalink_state import Clock, FakePlayer, SentMessage, Session
+from .lavalink_waiters import WaitersMixin
 
 __all__ = ["PlaybackMixin", "TrackFault"]
 
@@ -41,7 +42,7 @@ class TrackFault:
     threshold_ms: int = 0
 
 
-class PlaybackMixin:
+class PlaybackMixin(WaitersMixin):
     """Everything that happens to players after a request changed them."""
 
     clock: Clock
@@ -50,13 +51,6 @@ class PlaybackMixin:
     _sessions: dict[str, Session]
     _track_faults: dict[str, TrackFault]
     _tasks: set[asyncio.Task[Any]]
-
-    # provided by FakeLavalink
-    def _next_seq(self) -> int:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def _notify(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
 
     # -- plumbing -----------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:

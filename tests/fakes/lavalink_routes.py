@@ -1,4 +1,4 @@
-"""REST and websocket routes of the fake Lavalink (a mixin for ``FakeLavalink``).
+"""REST routes of the fake Lavalink (a mixin for ``FakeLavalink``).
 
 Routes, bodies, status codes and error messages follow Lavalink v4's
 ``docs/api/rest.md`` and its ``PlayerRestHandler``: unknown session -> 404
@@ -9,34 +9,22 @@ Routes, bodies, status codes and error messages follow Lavalink v4's
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from .lavalink_catalogue import TrackDecodeError, decode_track
+from .lavalink_sessions import ApiError, SessionsMixin
 from .lavalink_state import FakePlayer, Session
 
-if TYPE_CHECKING:
-    from .lavalink import FakeLavalink
-
-__all__ = ["RoutesMixin", "error_response"]
+__all__ = ["ApiError", "RoutesMixin", "error_response"]
 
 _MISSING: Any = object()
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
-
-
-class ApiError(Exception):
-    """Raised by handlers; rendered as a Lavalink error JSON."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def error_response(status: int, message: str | None, path: str) -> web.Response:
@@ -66,10 +54,10 @@ def _int(body: dict[str, Any], key: str, lo: int | None = None, hi: int | None =
     return value
 
 
-class RoutesMixin:
-    """HTTP handlers; state lives on ``FakeLavalink``."""
+class RoutesMixin(SessionsMixin):
+    """REST handlers."""
 
-    def _add_routes(self: FakeLavalink, app: web.Application) -> None:
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_get("/version", self._version)
         app.router.add_get("/v4/info", self._info)
         app.router.add_get("/v4/stats", self._stats)
@@ -86,10 +74,10 @@ class RoutesMixin:
         app.router.add_delete("/v4/sessions/{sid}/players/{gid}", self._delete_player)
 
     # -- simple routes --------------------------------------------------------------
-    async def _version(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _version(self, request: web.Request) -> web.Response:
         return web.Response(text=self.version, content_type="text/plain")
 
-    async def _info(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _info(self, request: web.Request) -> web.Response:
         core, _, build = self.version.partition("+")
         core, _, pre = core.partition("-")
         major, minor, patch = (int(x) for x in [*core.split("."), "0", "0"][:3])
@@ -113,20 +101,20 @@ class RoutesMixin:
             }
         )
 
-    async def _stats(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats(rest=True))
 
-    async def _routeplanner(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _routeplanner(self, request: web.Request) -> web.Response:
         return web.Response(status=204)  # no route planner configured
 
     # -- tracks ---------------------------------------------------------------------
-    async def _loadtracks(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _loadtracks(self, request: web.Request) -> web.Response:
         identifier = request.query.get("identifier")
         if identifier is None:
             raise ApiError(400, "Required parameter 'identifier' is not present.")
         return web.json_response(self.catalogue.load(identifier, self.search_prefixes()))
 
-    async def _loadsearch(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _loadsearch(self, request: web.Request) -> web.Response:
         # LavaSearch plugin: only routed when the plugin is enabled.
         if not self.has_plugin("lavasearch"):
             raise ApiError(404, "Not Found")
@@ -147,7 +135,7 @@ class RoutesMixin:
             }
         )
 
-    def _decode(self: FakeLavalink, encoded: Any) -> dict[str, Any]:
+    def _decode(self, encoded: Any) -> dict[str, Any]:
         if not isinstance(encoded, str):
             raise ApiError(400, "Encoded track must be a string")
         try:
@@ -155,20 +143,20 @@ class RoutesMixin:
         except TrackDecodeError as exc:
             raise ApiError(400, str(exc)) from None
 
-    async def _decodetrack(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _decodetrack(self, request: web.Request) -> web.Response:
         encoded = request.query.get("encodedTrack") or request.query.get("track")
         if encoded is None:
             raise ApiError(400, "No track to decode provided")
         return web.json_response(self._decode(encoded))
 
-    async def _decodetracks(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _decodetracks(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         if not isinstance(body, list) or not body:
             raise ApiError(400, "No tracks to decode provided")
         return web.json_response([self._decode(e) for e in body])
 
     # -- sessions -------------------------------------------------------------------
-    def _session_for(self: FakeLavalink, request: web.Request) -> Session:
+    def _session_for(self, request: web.Request) -> Session:
         session = self._sessions.get(request.match_info["sid"])
         if session is None:
             raise ApiError(404, "Session not found")
@@ -182,7 +170,7 @@ class RoutesMixin:
         except ValueError:
             raise ApiError(400, "Malformed JSON body") from None
 
-    async def _patch_session(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _patch_session(self, request: web.Request) -> web.Response:
         session = self._session_for(request)
         body = await self._body(request) or {}
         if not isinstance(body, dict):
@@ -196,7 +184,7 @@ class RoutesMixin:
             session.timeout = timeout
         return web.json_response({"resuming": session.resuming, "timeout": session.timeout})
 
-    async def _get_players(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _get_players(self, request: web.Request) -> web.Response:
         session = self._session_for(request)
         return web.json_response([p.to_json() for p in session.players.values()])
 
@@ -207,14 +195,14 @@ class RoutesMixin:
             raise ApiError(400, f"Invalid guild id: {gid}")
         return str(int(gid))
 
-    async def _get_player(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _get_player(self, request: web.Request) -> web.Response:
         session = self._session_for(request)
         player = session.players.get(self._guild(request))
         if player is None:
             raise ApiError(404, "Player not found")
         return web.json_response(player.to_json())
 
-    async def _delete_player(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _delete_player(self, request: web.Request) -> web.Response:
         session = self._session_for(request)
         player = session.players.get(self._guild(request))
         if player is not None:
@@ -224,7 +212,7 @@ class RoutesMixin:
             self._notify()
         return web.Response(status=204)
 
-    def _resolve_identifier(self: FakeLavalink, identifier: Any) -> dict[str, Any]:
+    def _resolve_identifier(self, identifier: Any) -> dict[str, Any]:
         if not isinstance(identifier, str):
             raise ApiError(400, "'identifier' must be a string")
         result = self.catalogue.load(identifier, self.search_prefixes())
@@ -237,7 +225,7 @@ class RoutesMixin:
             raise ApiError(400, "No matches found for identifier")
         raise ApiError(500, result["data"]["message"])
 
-    async def _patch_player(self: FakeLavalink, request: web.Request) -> web.Response:
+    async def _patch_player(self, request: web.Request) -> web.Response:
         session = self._session_for(request)
         gid = self._guild(request)
         raw_nr = request.query.get("noReplace", "false").lower()
@@ -339,63 +327,3 @@ class RoutesMixin:
                 )
         self._notify()
         return web.json_response(player.to_json())
-
-    # -- websocket ------------------------------------------------------------------
-    async def _websocket(self: FakeLavalink, request: web.Request) -> web.StreamResponse:
-        user_id = request.headers.get("User-Id")
-        if not user_id:
-            raise ApiError(400, "Missing User-Id header")
-        client_name = request.headers.get("Client-Name")
-        wanted = request.headers.get("Session-Id") or ""
-        session = self._sessions.get(wanted) if wanted else None
-        resumed = session is not None and session.resuming and not session.connected
-        ws = web.WebSocketResponse(timeout=2.0, autoping=True)
-        ws.headers["Session-Resumed"] = "true" if resumed else "false"
-        await ws.prepare(request)
-        if resumed:
-            assert session is not None
-            if session.expiry_task is not None:
-                session.expiry_task.cancel()
-                session.expiry_task = None
-        else:
-            session = Session(self._new_session_id(), user_id, client_name)
-            self._sessions[session.id] = session
-        session.ws, session.request = ws, request
-        await self._send(session, {"op": "ready", "resumed": resumed, "sessionId": session.id})
-        backlog, session.queue = session.queue, []
-        for payload in backlog:
-            await self._send(session, payload)
-        await self._send(session, {"op": "stats", **self.stats()}, queue=False)
-        session.stats_task = self._spawn(self._stats_loop(session, ws), f"stats {session.id}")
-        try:
-            async for _msg in ws:
-                pass  # Lavalink v4 takes no client ops over the websocket
-        finally:
-            self._on_ws_gone(session, ws)
-        return ws
-
-    async def _stats_loop(self: FakeLavalink, session: Session, ws: web.WebSocketResponse) -> None:
-        while session.ws is ws and not ws.closed:
-            await asyncio.sleep(self.stats_interval)
-            if session.ws is ws and not ws.closed:
-                await self._send(session, {"op": "stats", **self.stats()}, queue=False)
-
-    def _on_ws_gone(self: FakeLavalink, session: Session, ws: web.WebSocketResponse) -> None:
-        if session.ws is not ws:
-            return
-        session.ws = session.request = None
-        if session.stats_task is not None and session.stats_task is not asyncio.current_task():
-            session.stats_task.cancel()
-        session.stats_task = None
-        if session.destroyed:
-            return
-        if session.resuming and session.timeout > 0:
-            session.expiry_task = self._spawn(self._expire(session), f"expire {session.id}")
-        else:
-            self._destroy_session(session)
-
-    async def _expire(self: FakeLavalink, session: Session) -> None:
-        await asyncio.sleep(session.timeout)
-        session.expiry_task = None
-        if not session.connected:
-            self._destroy_session(session)

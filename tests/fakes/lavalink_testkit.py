@@ -22,8 +22,8 @@ def reset_mafic_node_pool() -> None:
     """Forget every node/client ``mafic.NodePool`` remembers (class-level state)."""
     from mafic import NodePool
 
-    NodePool._nodes = {}
-    NodePool._client = None
+    NodePool._nodes = {}  # type: ignore[misc]
+    NodePool._client = None  # type: ignore[misc]
 
 
 class StubDiscordClient:

@@ -26,6 +26,7 @@ from tests.fakes.lavalink_testkit import (
 # The fake reports 4.1.1 (like current servers); mafic 2.11 warns for any 4.x > 4.0.
 pytestmark = pytest.mark.filterwarnings("ignore::mafic.warnings.UnsupportedVersionWarning")
 
+ROOT = Path(__file__).resolve().parents[2]
 ERROR_KEYS = {"timestamp", "status", "error", "message", "path"}
 TRACK_KEYS = {"encoded", "info", "pluginInfo", "userData"}
 INFO_KEYS = {
@@ -293,8 +294,9 @@ async def test_loadtracks_all_five_load_types(fake: FakeLavalink, raw: RawLavali
     assert await load("https://nowhere.example/x.mp3") == {"loadType": "empty", "data": {}}
     result = await load("https://yt.example/broken")
     assert result["loadType"] == "error"
-    assert set(result["data"]) == {"message", "severity", "cause"}  # type: ignore[arg-type]
-    assert result["data"]["severity"] == "common"  # type: ignore[index]
+    error = result["data"]
+    assert isinstance(error, dict) and set(error) == {"message", "severity", "cause"}
+    assert error["severity"] == "common"
 
 
 async def test_search_prefixes_follow_sources_and_plugins(
@@ -409,10 +411,9 @@ async def test_close_leaves_no_tasks_behind(raw: RawLavalinkClient) -> None:
 
 
 async def test_standalone_server_prints_bot_settings() -> None:
-    root = Path(__file__).resolve().parents[2]
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.fakes.lavalink", "--port", "0", "--password", "pw",
-        cwd=root, stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
         assert proc.stdout is not None

@@ -70,7 +70,8 @@ async def test_player_update_after_full_voice_state(
     first = await fake.wait_for_event("playerUpdate", GUILD)
     assert first["state"]["connected"] is True and first["state"]["ping"] >= 0
     assert set(first["state"]) == {"time", "position", "connected", "ping"}
-    assert first.seq < fake.requests[-1].reply_seq  # sent before the HTTP reply
+    reply_seq = fake.requests[-1].reply_seq
+    assert reply_seq is not None and first.seq < reply_seq  # sent before the HTTP reply
     await fake.wait_for_event("playerUpdate", GUILD, count=3)  # then periodically
     assert (await fake.wait_for_player(GUILD, connected=True))["guildId"] == str(GUILD)
 
@@ -195,6 +196,7 @@ async def test_pause_seek_volume_filters(fake: FakeLavalink, raw: RawLavalinkCli
     assert (player["state"]["position"], player["volume"]) == (90_000, 150)
     filters = {"timescale": {"speed": 2.0}, "equalizer": [{"band": 0, "gain": 0.2}]}
     status, player = await raw.patch_player(GUILD, {"paused": False, "filters": filters})
+    assert status == 200
     assert player["filters"] == filters and player["paused"] is False
     update = await fake.wait_for_event(
         "playerUpdate", GUILD, predicate=lambda m: m["state"]["position"] > 100_000
