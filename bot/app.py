@@ -16,7 +16,7 @@ from bot.jobs import JobScheduler
 from bot.settings import DISCORD_API_BASE, Settings
 
 if TYPE_CHECKING:
-    from bot.db import Database
+    from bot.db import Database, FlagCache, GuildSettings, GuildSettingsCache
     from bot.reload import SettingsReloader
 
 EXTENSIONS = ("cogs.audio", "cogs.gateway", "cogs.api", "cogs.worker")
@@ -61,6 +61,8 @@ class MusicBot(commands.AutoShardedBot):
         )
         self.jobs = JobScheduler()
         self.db: Database | None = None
+        self.guild_settings: GuildSettingsCache | None = None
+        self.flags: FlagCache | None = None
         self.started_at = time.monotonic()
         point_at_discord(settings.discord.api_base)
 
@@ -85,14 +87,34 @@ class MusicBot(commands.AutoShardedBot):
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(data["url"])
 
     async def _open_database(self) -> None:
-        from bot.db import Database
+        from bot.db import Database, FlagCache, FlagStore, GuildSettingsCache, GuildSettingsStore
 
-        db_settings = self.settings.database
+        db_settings, cache = self.settings.database, self.settings.cache
         self.db = Database(self.settings.database_url, slow_query_ms=db_settings.slow_query_ms)
         await self.db.connect()
         if db_settings.auto_upgrade:
             await self.db.upgrade()
+        self.guild_settings = GuildSettingsCache(
+            GuildSettingsStore(self.db), ttl=cache.guild_ttl, max_size=cache.max_guilds
+        )
+        self.flags = FlagCache(FlagStore(self.db), ttl=cache.guild_ttl, max_size=cache.max_guilds)
         logger.info("database ready ({})", self.db.kind)
+
+    async def guild_policy(self, guild_id: int) -> GuildSettings:
+        """The guild's settings (cached), with this process's defaults where it has none."""
+        from bot.db import GuildSettings
+
+        if self.guild_settings is None:
+            defaults = self.settings.guild_defaults
+            return GuildSettings(
+                guild_id=guild_id,
+                default_volume=defaults.volume,
+                max_queue_length=defaults.max_queue_length,
+                max_track_length_s=defaults.max_track_length_s,
+                vote_skip_ratio=defaults.vote_skip_ratio,
+                default_source=defaults.default_source,
+            )
+        return await self.guild_settings.get(guild_id)
 
     async def _sync_commands(self) -> None:
         dev_guild = self.settings.discord.dev_guild_id

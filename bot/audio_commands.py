@@ -1,15 +1,160 @@
-"""The commands the audio side serves on `discord-bot:commands`, one dataclass each."""
+"""The commands the audio side serves on `discord-bot:commands`, and what it answers.
+
+Every front end (slash command, button, REST, webhook) builds one of these;
+the audio side is the only place that acts on them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.messages import Command
+from bot.music.queue import LoopMode
+from bot.music.state import NowPlayingState
+from bot.music.timefmt import SeekTarget
+from bot.music.track import QueuedTrack
+
+# -- commands -------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
 class Ping(Command):
     """Ask the audio side how its Lavalink nodes are doing."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoiceCommand(Command):
+    """A command from a member; `voice_channel_id` is where that member is (None: nowhere)."""
+
+    voice_channel_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Play(VoiceCommand):
+    """Load `query` (URL or search) and queue it; join the member's channel if needed."""
+
+    query: str
+    next_up: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Search(Command):
+    """Search without queueing (for /search and autocomplete)."""
+
+    query: str
+    limit: int = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pause(VoiceCommand):
+    """Pause playback."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resume(VoiceCommand):
+    """Resume playback."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TogglePause(VoiceCommand):
+    """Pause if playing, resume if paused (the now-playing button)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Skip(VoiceCommand):
+    """Skip the current track, or jump to upcoming position `to`."""
+
+    to: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Previous(VoiceCommand):
+    """Play the previous track again."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stop(VoiceCommand):
+    """Stop and clear the queue; stay in the channel."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Leave(VoiceCommand):
+    """Stop, clear and leave the voice channel."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Seek(VoiceCommand):
+    """Move within the current track."""
+
+    target: SeekTarget
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetVolume(VoiceCommand):
+    """Set the volume, 0–200 %."""
+
+    level: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetLoop(VoiceCommand):
+    """Set the loop mode; `None` cycles off → track → queue (the button)."""
+
+    mode: LoopMode | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shuffle(VoiceCommand):
+    """Shuffle the upcoming tracks."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Remove(VoiceCommand):
+    """Remove the upcoming track at a 1-based position."""
+
+    position: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Move(VoiceCommand):
+    """Move an upcoming track."""
+
+    source: int
+    target: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Clear(VoiceCommand):
+    """Remove every upcoming track."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowQueue(Command):
+    """A page of the queue."""
+
+    page: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowNowPlaying(Command):
+    """What is playing now."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachNowPlaying(Command):
+    """The gateway's now-playing message for the guild is this one."""
+
+    message_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowHistory(Command):
+    """The tracks played recently in the guild."""
+
+    limit: int = 10
+
+
+# -- answers --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -26,3 +171,46 @@ class PingResult:
     """The audio side's answer to `Ping`."""
 
     nodes: tuple[NodeStatus, ...]
+
+
+@dataclass(frozen=True)
+class Done:
+    """A command that changed something; `message` says what, for the user."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class PlayResult:
+    """What `/play` queued."""
+
+    tracks: tuple[QueuedTrack, ...]
+    playlist: str | None
+    started: bool
+    position: int
+    dropped: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Candidates for a query, best first."""
+
+    tracks: tuple[QueuedTrack, ...]
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue."""
+
+    now: NowPlayingState
+    items: tuple[tuple[int, QueuedTrack], ...]
+    page: int
+    pages: int
+    total_ms: int = 0
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """Recently played tracks, newest first."""
+
+    tracks: tuple[QueuedTrack, ...] = field(default_factory=tuple)

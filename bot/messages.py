@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from bot.correlation import current_correlation_id, new_correlation_id
+from bot.music.state import NowPlayingState
 
 
 def _cid() -> str:
@@ -50,4 +51,4 @@ class NowPlayingUpdate(BusMessage):
 
     guild_id: int
     reason: str
-    state: dict[str, Any] = field(default_factory=dict)
+    state: NowPlayingState | None = None

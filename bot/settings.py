@@ -126,6 +126,8 @@ class LimitsSettings(Section):
     command_timeout: float = Field(default=10.0, gt=0)
     commands_per_user_per_10s: int = Field(default=8, ge=1)
     searches_per_user_per_minute: int = Field(default=20, ge=1)
+    idle_disconnect_s: float = Field(default=300.0, gt=0)
+    position_save_interval: float = Field(default=5.0, gt=0)
     bus_queue_size: int = Field(default=1_000, ge=1)
     bus_put_timeout: float = Field(default=1.0, ge=0)
 

@@ -1,4 +1,4 @@
-"""The audio side: answers commands from the bus using Lavalink through mafic."""
+"""The audio side: serves bus commands with the playback service; relays Lavalink events to it."""
 
 from __future__ import annotations
 
@@ -6,48 +6,164 @@ from typing import TYPE_CHECKING, Any
 
 import mafic
 from discord.ext import commands
+from loguru import logger
 
 from bot.audio_commands import NodeStatus, Ping, PingResult
-from bot.bus import Channel
+from bot.bus import Channel, Subscription
+from bot.db.queue_store import QueueStore
+from bot.events import VoiceMembersChanged
+from bot.metrics import LAVALINK_EVENTS, TRACK_SECONDS
 from bot.nodes import NodeConnector
+from bot.playback.loader import TrackLoader
+from bot.playback.persistence import PlaybackPersistence
+from bot.playback.resume import resume_all
+from bot.playback.service import PlaybackService
+from cogs.audio.voice import DiscordVoice
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
 
 
 class AudioCog(commands.Cog, name="audio"):
-    """Owns the Lavalink nodes and serves `discord-bot:commands`."""
+    """Owns the Lavalink nodes and the playback service; serves `discord-bot:commands`."""
 
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
         self.nodes = NodeConnector(bot, bot.settings.lavalink.nodes)
+        self.voice = DiscordVoice(bot)
+        self.persistence: PlaybackPersistence | None = None
+        if bot.db is not None:
+            self.persistence = PlaybackPersistence(
+                QueueStore(bot.db), interval=bot.settings.database.flush_interval
+            )
+        self.service = PlaybackService(
+            bus=bot.bus,
+            voice=self.voice,
+            loader=TrackLoader(),
+            policy=bot.guild_policy,
+            persistence=self.persistence,
+            idle_timeout=lambda: bot.settings.limits.idle_disconnect_s,
+        )
+        self._subscription: Subscription | None = None
+        self._resumed = False
 
     async def cog_load(self) -> None:
-        """Start connecting nodes and begin serving commands."""
+        """Start nodes, the saver and the position job; serve commands."""
         self.nodes.start()
+        if self.persistence is not None:
+            self.persistence.start()
         self.bot.bus.serve(Channel.COMMANDS, self.handle)
+        self._subscription = self.bot.bus.subscribe(
+            Channel.TO_AUDIO, self.on_discord_event, name="audio"
+        )
+        self.bot.jobs.every(
+            self.bot.settings.limits.position_save_interval, "save-positions", self.save_positions
+        )
 
     async def cog_unload(self) -> None:
-        """Stop serving, then close the nodes."""
+        """Save state, stop serving, close the nodes (players stay resumable from the database)."""
         self.bot.bus.stop_serving(Channel.COMMANDS)
+        if self._subscription is not None:
+            await self.bot.bus.unsubscribe(self._subscription)
+        await self.bot.jobs.cancel("save-positions")
+        await self.save_positions()
+        for session in self.service.sessions.values():
+            session.cancel_idle()
+        if self.persistence is not None:
+            await self.persistence.close()
         await self.nodes.close()
 
     async def handle(self, command: Any) -> Any:
         """Dispatch one command from the bus."""
         if isinstance(command, Ping):
             return self.ping()
-        raise TypeError(f"the audio side does not know {type(command).__name__}")
+        return await self.service.handle(command)
 
     def ping(self) -> PingResult:
         """The state of every configured node."""
+        known = {node.label: node for node in self.nodes.nodes()}
         return PingResult(
             nodes=tuple(
-                NodeStatus(label=node.label, available=node.available, players=len(node.players))
-                for node in self.nodes.nodes()
+                NodeStatus(
+                    label=config.label,
+                    available=config.label in known and known[config.label].available,
+                    players=len(known[config.label].players) if config.label in known else 0,
+                )
+                for config in self.nodes.configs
             )
         )
 
+    async def save_positions(self) -> None:
+        """Record each playing guild's position (mafic extrapolates it between updates)."""
+        for guild_id, session in list(self.service.sessions.items()):
+            player = self.voice.player(guild_id)
+            if player is not None and session.queue.current is not None:
+                self.service.on_position(guild_id, player.position)
+
+    async def on_discord_event(self, event: Any) -> None:
+        """Voice changes of members and of the bot itself."""
+        if not isinstance(event, VoiceMembersChanged):
+            return
+        if event.is_self:
+            if event.after_channel_id is None:
+                await self.service.on_bot_disconnected(event.guild_id)
+            else:
+                await self.service.on_bot_moved(event.guild_id, event.after_channel_id)
+            return
+        await self.service.on_channel_listeners(event.guild_id)
+
+    # -- Lavalink events (dispatched by mafic through the client) -------------
+
     @commands.Cog.listener()
     async def on_node_ready(self, node: mafic.Node[Any]) -> None:
-        """Keep the nodes gauge right when a node (re)connects."""
+        """Count the node; on the first ready node after start, resume saved playback."""
         self.nodes.refresh_gauge()
+        LAVALINK_EVENTS.labels("node_ready", "ok").inc()
+        if not self._resumed and self.persistence is not None:
+            self._resumed = True
+            await resume_all(self.service, self.persistence, self.voice)
+
+    @commands.Cog.listener()
+    async def on_track_start(self, event: mafic.TrackStartEvent[Any]) -> None:
+        """Count audio started."""
+        LAVALINK_EVENTS.labels("track_start", "ok").inc()
+        TRACK_SECONDS.inc(max(event.track.length, 0) / 1000)
+
+    @commands.Cog.listener()
+    async def on_track_end(self, event: mafic.TrackEndEvent[Any]) -> None:
+        """Advance the queue when a track finished or failed to load."""
+        reason = event.reason.value if hasattr(event.reason, "value") else str(event.reason)
+        LAVALINK_EVENTS.labels("track_end", reason).inc()
+        await self.service.on_track_end(event.player.guild.id, reason)
+
+    @commands.Cog.listener()
+    async def on_track_exception(self, event: mafic.TrackExceptionEvent[Any]) -> None:
+        """Tell the channel a track failed."""
+        exception = event.exception
+        LAVALINK_EVENTS.labels("track_exception", str(exception.get("severity", ""))).inc()
+        logger.warning("track {!r} failed: {}", event.track.title, exception.get("message"))
+        message = exception.get("message") or "It could not be played."
+        if str(exception.get("severity", "")).lower() != "common":
+            message = "It could not be played."
+        await self.service.on_track_exception(event.player.guild.id, message)
+
+    @commands.Cog.listener()
+    async def on_track_stuck(self, event: mafic.TrackStuckEvent[Any]) -> None:
+        """Skip a stuck track."""
+        LAVALINK_EVENTS.labels("track_stuck", "ok").inc()
+        await self.service.on_track_stuck(event.player.guild.id)
+
+    @commands.Cog.listener()
+    async def on_websocket_closed(self, event: mafic.WebSocketClosedEvent[Any]) -> None:
+        """Discord closed the voice connection: 4014 means we were disconnected."""
+        LAVALINK_EVENTS.labels("websocket_closed", str(event.code)).inc()
+        logger.info(
+            "voice websocket closed in guild {}: {} {}",
+            event.player.guild.id,
+            event.code,
+            event.reason,
+        )
+        if event.code in (4014, 4022):
+            await self.service.on_bot_disconnected(event.player.guild.id)
+        elif event.code == 4006:
+            await self.service.reconnect_voice(event.player.guild.id)

@@ -1,0 +1,34 @@
+"""Events between the Discord side and the audio side (channels to-discord and to-audio)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.messages import AudioEvent, DiscordEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueEnded(AudioEvent):
+    """The queue ran out (or playback was stopped after failures)."""
+
+    text_channel_id: int | None
+    reason: str = "The queue has ended. Add more with /play."
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrackFailed(AudioEvent):
+    """A track could not be played; the queue moves on."""
+
+    text_channel_id: int | None
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoiceMembersChanged(DiscordEvent):
+    """Someone joined, left or moved between voice channels of the guild."""
+
+    user_id: int
+    before_channel_id: int | None
+    after_channel_id: int | None
+    is_self: bool

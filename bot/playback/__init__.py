@@ -1,0 +1,1 @@
+"""Playback: one session per guild, driven by bus commands and Lavalink events."""

@@ -1,0 +1,101 @@
+"""The Discord side of voice for the playback service, with discord.py and mafic.Player."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import discord
+import mafic
+from loguru import logger
+
+from bot.errors import ServiceUnavailable, UserError
+
+if TYPE_CHECKING:
+    from bot.app import MusicBot
+
+CONNECT_TIMEOUT = 10.0
+
+
+class DiscordVoice:
+    """Implements `bot.playback.service.VoicePort` on the bot's guild cache."""
+
+    def __init__(self, bot: MusicBot) -> None:
+        self.bot = bot
+
+    def _guild(self, guild_id: int) -> discord.Guild | None:
+        return self.bot.get_guild(guild_id)
+
+    def player(self, guild_id: int) -> mafic.Player[Any] | None:
+        """The guild's mafic player, if the bot is in voice there."""
+        guild = self._guild(guild_id)
+        client = guild.voice_client if guild is not None else None
+        return client if isinstance(client, mafic.Player) else None
+
+    def bot_channel(self, guild_id: int) -> int | None:
+        """The voice channel the bot is in, from its own voice state."""
+        guild = self._guild(guild_id)
+        if guild is None:
+            return None
+        me = guild.me
+        if me is not None and me.voice is not None and me.voice.channel is not None:
+            return me.voice.channel.id
+        player = self.player(guild_id)
+        return player.channel.id if player is not None and player.channel is not None else None
+
+    def listeners(self, guild_id: int, channel_id: int) -> int:
+        """Humans (not bots) in the channel."""
+        guild = self._guild(guild_id)
+        channel = guild.get_channel(channel_id) if guild is not None else None
+        if not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
+            return 0
+        return sum(1 for member in channel.members if not member.bot)
+
+    async def connect(self, guild_id: int, channel_id: int) -> mafic.Player[Any]:
+        """Join the channel, or move there if already in voice."""
+        guild = self._guild(guild_id)
+        channel = guild.get_channel(channel_id) if guild is not None else None
+        if guild is None or not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
+            raise UserError("I can't find that voice channel.")
+        self._check_permissions(guild, channel)
+        player = self.player(guild_id)
+        if player is not None:
+            await guild.change_voice_state(channel=channel, self_deaf=True)
+            return player
+        try:
+            return await channel.connect(cls=mafic.Player, timeout=CONNECT_TIMEOUT, self_deaf=True)
+        except mafic.NoNodesAvailable:
+            raise ServiceUnavailable(
+                "No music server is connected right now. Try again in a moment."
+            ) from None
+        except TimeoutError:
+            logger.warning("voice connection to {} in guild {} timed out", channel_id, guild_id)
+            raise ServiceUnavailable("I couldn't connect to voice in time. Try again.") from None
+        except discord.ClientException as exc:
+            logger.warning("voice connect refused in guild {}: {}", guild_id, exc)
+            raise ServiceUnavailable("I couldn't join voice. Try again in a moment.") from None
+
+    @staticmethod
+    def _check_permissions(
+        guild: discord.Guild, channel: discord.VoiceChannel | discord.StageChannel
+    ) -> None:
+        me = guild.me
+        if me is None:
+            return  # not cached yet: Discord will refuse if we may not join
+        perms = channel.permissions_for(me)
+        if not perms.view_channel or not perms.connect:
+            raise UserError(f"I can't join {channel.mention}: I'm missing the Connect permission.")
+        if not perms.speak:
+            raise UserError(f"I can't play in {channel.mention}: I'm missing the Speak permission.")
+        full = channel.user_limit and len(channel.members) >= channel.user_limit
+        if full and not perms.move_members:
+            raise UserError(f"{channel.mention} is full.")
+
+    async def disconnect(self, guild_id: int) -> None:
+        """Leave voice; Lavalink's player is destroyed by mafic."""
+        player = self.player(guild_id)
+        if player is not None:
+            try:
+                await asyncio.wait_for(player.disconnect(force=True), CONNECT_TIMEOUT)
+            except (TimeoutError, mafic.MaficException, discord.HTTPException) as exc:
+                logger.warning("disconnect in guild {} did not complete: {}", guild_id, exc)
