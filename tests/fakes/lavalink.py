@@ -315,7 +315,7 @@ async def _main(argv: list[str] | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with fake:
-        nodes = json.dumps([{**fake.node_config(), "secure": False}])
+        nodes = json.dumps([fake.node_config()], separators=(",", ":"))
         print(f"BOT_LAVALINK__NODES='{nodes}'", flush=True)
         print(f"# fake Lavalink {fake.version} listening on {fake.url}", flush=True)
         await stop.wait()

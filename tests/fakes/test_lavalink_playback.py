@@ -6,6 +6,7 @@ protocol page ``/work/shared/protocols/lavalink-v4.md``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -253,6 +254,24 @@ async def test_resume_within_timeout_keeps_players_and_replays_events(
     assert replayed["reason"] == "stopped"
     status, players = await raw.rest("GET", f"/v4/sessions/{old}/players")
     assert [p["guildId"] for p in players] == [str(GUILD)]
+
+
+async def test_paused_session_expires_after_timeout(
+    fake: FakeLavalink, raw: RawLavalinkClient
+) -> None:
+    old = raw.session_id or ""
+    await raw.rest("PATCH", f"/v4/sessions/{old}", {"resuming": True, "timeout": 1})
+    await raw.patch_player(GUILD, {"volume": 10})
+    session = fake.session(old)
+    assert session is not None
+    session.timeout = 0.05  # type: ignore[assignment]  # the API only takes whole seconds
+    await raw.close()
+    await fake.wait_for_request("GET", lambda r: r.path == "/v4/websocket" and r.status == 101)
+    await fake.wait_for_player(GUILD, connected=None)  # still there while paused
+    await asyncio.wait_for(session.expiry_task or asyncio.sleep(0), 5)
+    assert fake.session(old) is None
+    ready = await raw.connect(session_id=old)
+    assert ready["resumed"] is False
 
 
 async def test_unknown_or_non_resumable_session_gets_new_id(
