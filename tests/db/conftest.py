@@ -72,7 +72,7 @@ def postgres_url() -> Iterator[str]:
     """The session's PostgreSQL database (migrated by the first test that uses it)."""
     try:
         url = _run_in_own_loop(create_postgres_database())
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         pytest.skip(f"PostgreSQL unreachable at {make_url(POSTGRES_URL).host}: {exc!r}")
     yield url
     _run_in_own_loop(drop_postgres_database(url))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -33,11 +34,12 @@ async def test_sqlite_connect_creates_the_directory_and_sets_pragmas(
     sqlite_url: str, metrics: PersistenceMetrics
 ) -> None:
     """connect() makes the data directory, turns on WAL and foreign keys."""
-    assert not Path(make_url(sqlite_url).database or "").parent.exists()
+    db_file = Path(make_url(sqlite_url).database or "")
+    assert not await asyncio.to_thread(db_file.parent.exists)
     database = Database(sqlite_url, metrics=metrics)
     await database.connect()
     try:
-        assert Path(make_url(sqlite_url).database or "").exists()
+        assert await asyncio.to_thread(db_file.exists)
         async with database.engine.connect() as connection:
             assert (await connection.scalar(text("PRAGMA journal_mode"))) == "wal"
             assert (await connection.scalar(text("PRAGMA foreign_keys"))) == 1

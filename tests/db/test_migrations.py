@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 from bot.db import commands, schema
 from bot.db.database import Database
 from bot.db.errors import SchemaOutdatedError
-from bot.db.models import Base
 from bot.db.metrics import PersistenceMetrics
+from bot.db.models import Base
 
 HEAD = "0001_initial"
 
