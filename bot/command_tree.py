@@ -29,10 +29,12 @@ if TYPE_CHECKING:
 
 
 def command_label(interaction: discord.Interaction[Any]) -> str:
-    """A bounded metric label: the command name, or the component kind."""
+    """A bounded metric label: the command name, or the button's action."""
     if interaction.command is not None:
         return interaction.command.qualified_name
-    return interaction.type.name
+    custom_id = (interaction.data or {}).get("custom_id", "")
+    # Our custom ids are `area:action[:state]`; the first two parts are a bounded set.
+    return ":".join(str(custom_id).split(":")[:2]) or interaction.type.name
 
 
 async def reply(interaction: discord.Interaction[Any], message: str, *, ephemeral: bool) -> None:
@@ -52,52 +54,65 @@ class MusicCommandTree(app_commands.CommandTree["MusicBot"]):
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         """Runs first in the interaction's own task: bind its id, start its clock, rate-limit."""
-        # Each interaction runs in a task of its own, so setting the variable
-        # here scopes it to everything this command does, across the bus.
-        cid = new_correlation_id()
-        bind_correlation_id(cid)
-        interaction.extras["cid"] = cid
-        interaction.extras["started"] = time.perf_counter()
-        if interaction.type is discord.InteractionType.autocomplete:
-            return True
-        limit = self.client.settings.limits.commands_per_user_per_10s
-        retry_after = self.user_limiter.hit(interaction.user.id, limit)
-        if retry_after > 0:
-            raise RateLimited(retry_after)
-        logger.info(
-            "command {} by {} in guild {}",
-            command_label(interaction),
-            interaction.user.id,
-            interaction.guild_id,
+        # Each interaction runs in a task of its own, so binding the id here
+        # scopes it to everything this command causes, across the bus.
+        begin_interaction(
+            interaction, self.user_limiter, self.client.settings.limits.commands_per_user_per_10s
         )
         return True
 
     async def on_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
-        """The one place that turns exceptions into replies (see the module docstring)."""
-        cause: BaseException = error
-        if isinstance(error, app_commands.CommandInvokeError):
-            cause = error.original
-        status = "user_error"
-        if isinstance(cause, UserError):
-            message = cause.message
-        elif isinstance(cause, app_commands.CheckFailure):
-            message = str(cause) or "You can't use this command here."
-        elif isinstance(cause, BusTimeout):
-            status, message = "timeout", "The music service is taking too long. Try again."
-        elif isinstance(cause, BusError):
-            status, message = "unavailable", "The music service is not available right now."
-        else:
-            status = "error"
-            cid = interaction.extras.get("cid", "-")
-            logger.opt(exception=cause).error("command {} failed", command_label(interaction))
-            message = f"Something went wrong on my side. (error id `{cid}`)"
-        record_command(interaction, status)
-        try:
-            await reply(interaction, message, ephemeral=True)
-        except discord.HTTPException:
-            logger.warning("could not deliver the error reply for {}", command_label(interaction))
+        """The one place slash-command errors become replies (see the module docstring)."""
+        await report_error(interaction, error)
+
+
+async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """Turn an error into an ephemeral reply and a metric; used by the tree and by views."""
+    cause: BaseException = error
+    if isinstance(error, app_commands.CommandInvokeError):
+        cause = error.original
+    status = "user_error"
+    if isinstance(cause, UserError):
+        message = cause.message
+    elif isinstance(cause, app_commands.CheckFailure):
+        message = str(cause) or "You can't use this command here."
+    elif isinstance(cause, BusTimeout):
+        status, message = "timeout", "The music service is taking too long. Try again."
+    elif isinstance(cause, BusError):
+        status, message = "unavailable", "The music service is not available right now."
+    else:
+        status = "error"
+        cid = interaction.extras.get("cid", "-")
+        logger.opt(exception=cause).error("command {} failed", command_label(interaction))
+        message = f"Something went wrong on my side. (error id `{cid}`)"
+    record_command(interaction, status)
+    try:
+        await reply(interaction, message, ephemeral=True)
+    except discord.HTTPException:
+        logger.warning("could not deliver the error reply for {}", command_label(interaction))
+
+
+def begin_interaction(
+    interaction: discord.Interaction[Any], limiter: SlidingWindowLimiter, limit: int
+) -> None:
+    """Bind a correlation id, start the clock and apply the per-user rate limit."""
+    cid = new_correlation_id()
+    bind_correlation_id(cid)
+    interaction.extras["cid"] = cid
+    interaction.extras["started"] = time.perf_counter()
+    if interaction.type is discord.InteractionType.autocomplete:
+        return
+    retry_after = limiter.hit(interaction.user.id, limit)
+    if retry_after > 0:
+        raise RateLimited(retry_after)
+    logger.info(
+        "{} by {} in guild {}",
+        command_label(interaction),
+        interaction.user.id,
+        interaction.guild_id,
+    )
 
 
 def record_command(interaction: discord.Interaction[Any], status: str) -> None:

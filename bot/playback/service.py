@@ -23,6 +23,7 @@ from loguru import logger
 
 from bot import audio_commands as ac
 from bot.bus import Channel, EventBus
+from bot.db.history import HistoryStore, PlayedTrack
 from bot.errors import NothingPlaying, NotInVoice, UserError
 from bot.events import QueueEnded, TrackFailed
 from bot.messages import NowPlayingUpdate
@@ -77,6 +78,7 @@ class PlaybackService:
         loader: TrackLoader,
         policy: Callable[[int], Awaitable[GuildPolicy]],
         persistence: PlaybackPersistence | None,
+        history: HistoryStore | None,
         idle_timeout: Callable[[], float],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -85,6 +87,8 @@ class PlaybackService:
         self.loader = loader
         self.policy = policy
         self.persistence = persistence
+        self.history = history
+        self._background: set[asyncio.Task[Any]] = set()
         self.idle_timeout = idle_timeout
         self.clock = clock
         self.sessions: dict[int, GuildSession] = {}
@@ -112,7 +116,11 @@ class PlaybackService:
     # -- dispatch -------------------------------------------------------------
 
     async def handle(self, command: Any) -> Any:
-        """Run one command under its guild's lock."""
+        """Run one command under its guild's lock (read-only lookups skip the lock)."""
+        if isinstance(command, ac.Search):
+            return await self.search(command)
+        if isinstance(command, ac.ShowHistory):
+            return await self.show_history(command)
         handler = self._handlers.get(type(command))
         if handler is None:
             raise TypeError(f"the audio side does not handle {type(command).__name__}")
@@ -228,6 +236,7 @@ class PlaybackService:
                 finished = False
                 continue
             session.set_position(0, self.clock())
+            self._record_play(session.guild_id, track)
             await self._changed(session, "track_start")
             return True
 
@@ -369,6 +378,66 @@ class PlaybackService:
         if session.queue.current is None:
             raise NothingPlaying()
         return session.state(self.clock())
+
+    async def search(self, command: ac.Search) -> ac.SearchResult:
+        """Search results without queueing anything."""
+        policy = await self.policy(command.guild_id)
+        loaded = await self.loader.load(
+            command.query, source=policy.default_source, requester_id=command.user_id
+        )
+        return ac.SearchResult(tuple(loaded.tracks[: command.limit]))
+
+    async def show_history(self, command: ac.ShowHistory) -> ac.HistoryPage:
+        """Recently played tracks of the guild, newest first."""
+        if self.history is None:
+            return ac.HistoryPage()
+        played = await self.history.recent(command.guild_id, limit=command.limit)
+        return ac.HistoryPage(
+            tuple(
+                QueuedTrack(
+                    encoded=p.encoded,
+                    title=p.title,
+                    author=p.author,
+                    length_ms=0,
+                    uri=p.uri,
+                    requester_id=p.requester_id or 0,
+                    identifier=p.identifier or "",
+                    source=p.source or "",
+                    added_at=p.played_at,
+                )
+                for p in played
+            )
+        )
+
+    def _record_play(self, guild_id: int, track: QueuedTrack) -> None:
+        if self.history is None:
+            return
+        played = PlayedTrack(
+            guild_id=guild_id,
+            encoded=track.encoded,
+            title=track.title,
+            author=track.author,
+            uri=track.uri,
+            identifier=track.identifier or None,
+            source=track.source or None,
+            requester_id=track.requester_id,
+        )
+        task = asyncio.create_task(self._store_play(played), name=f"history:{guild_id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _store_play(self, played: PlayedTrack) -> None:
+        try:
+            await self.history.add(played)  # type: ignore[union-attr]
+        except Exception as exc:  # history is best effort: playback must not suffer
+            logger.warning("could not record play history: {}", exc)
+
+    async def close(self) -> None:
+        """Cancel idle timers and wait for history writes in flight."""
+        for session in self.sessions.values():
+            session.cancel_idle()
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=5)
 
     # -- Lavalink events ------------------------------------------------------
 

@@ -10,6 +10,7 @@ from loguru import logger
 
 from bot.audio_commands import NodeStatus, Ping, PingResult
 from bot.bus import Channel, Subscription
+from bot.db.history import HistoryStore
 from bot.db.queue_store import QueueStore
 from bot.events import VoiceMembersChanged
 from bot.metrics import LAVALINK_EVENTS, TRACK_SECONDS
@@ -42,6 +43,7 @@ class AudioCog(commands.Cog, name="audio"):
             loader=TrackLoader(),
             policy=bot.guild_policy,
             persistence=self.persistence,
+            history=HistoryStore(bot.db) if bot.db is not None else None,
             idle_timeout=lambda: bot.settings.limits.idle_disconnect_s,
         )
         self._subscription: Subscription | None = None
@@ -67,8 +69,7 @@ class AudioCog(commands.Cog, name="audio"):
             await self.bot.bus.unsubscribe(self._subscription)
         await self.bot.jobs.cancel("save-positions")
         await self.save_positions()
-        for session in self.service.sessions.values():
-            session.cancel_idle()
+        await self.service.close()
         if self.persistence is not None:
             await self.persistence.close()
         await self.nodes.close()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cogs.gateway._cog import GatewayCog
+from cogs.gateway.music import MusicCommands
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
 
 
 async def setup(bot: MusicBot) -> None:
-    """Load the gateway cog."""
+    """Load the gateway cogs."""
     await bot.add_cog(GatewayCog(bot))
+    await bot.add_cog(MusicCommands(bot))

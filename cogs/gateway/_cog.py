@@ -1,51 +1,107 @@
-"""Slash commands: validate, publish on the bus, render the answer. No Lavalink here."""
+"""The Discord front end: /ping, voice events to the audio side, audio events to channels."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+from loguru import logger
 
 from bot.audio_commands import Ping, PingResult
-from bot.bus import Channel
+from bot.bus import Channel, Subscription
 from bot.command_tree import record_command
+from bot.events import QueueEnded, TrackFailed, VoiceMembersChanged
+from cogs.gateway import render
+from cogs.gateway.command_path import ask_audio
+from cogs.gateway.now_playing import NowPlayingMessages
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
 
+NOW_PLAYING_REFRESH = 15.0
+
 
 class GatewayCog(commands.Cog, name="gateway"):
-    """The Discord front end of the bot."""
+    """Relays between Discord and the bus; owns the now-playing messages."""
 
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
+        self.now_playing = NowPlayingMessages(bot, refresh_interval=NOW_PLAYING_REFRESH)
+        self._subscriptions: list[Subscription] = []
 
-    async def ask_audio(self, command: Any) -> Any:
-        """Send a command to the audio side and wait for its answer."""
-        return await self.bot.bus.request(
-            Channel.COMMANDS, command, timeout=self.bot.settings.limits.command_timeout
-        )
+    async def cog_load(self) -> None:
+        """Subscribe to the audio side's channels; register the persistent controller."""
+        self.bot.add_view(self.now_playing.view)
+        self._subscriptions = [
+            self.bot.bus.subscribe(Channel.UI_NOW, self.now_playing.on_update, name="now-playing"),
+            self.bot.bus.subscribe(Channel.TO_DISCORD, self.on_audio_event, name="gateway"),
+        ]
+        self.bot.jobs.every(NOW_PLAYING_REFRESH, "now-playing-refresh", self.now_playing.refresh)
+
+    async def cog_unload(self) -> None:
+        """Unsubscribe and stop pending edits."""
+        await self.bot.jobs.cancel("now-playing-refresh")
+        for sub in self._subscriptions:
+            await self.bot.bus.unsubscribe(sub)
+        await self.now_playing.close()
 
     @commands.Cog.listener()
     async def on_app_command_completion(
         self, interaction: discord.Interaction[Any], _command: Any
     ) -> None:
-        """Count every command that finished without an error."""
+        """Count every slash command that finished without an error."""
         record_command(interaction, "ok")
+
+    @commands.Cog.listener()
+    async def on_voice_state_update(
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        """Tell the audio side who joined, left or moved (including the bot itself)."""
+        before_id = before.channel.id if before.channel else None
+        after_id = after.channel.id if after.channel else None
+        if before_id == after_id:
+            return
+        await self.bot.bus.publish(
+            Channel.TO_AUDIO,
+            VoiceMembersChanged(
+                guild_id=member.guild.id,
+                user_id=member.id,
+                before_channel_id=before_id,
+                after_channel_id=after_id,
+                is_self=self.bot.user is not None and member.id == self.bot.user.id,
+            ),
+        )
+
+    async def on_audio_event(self, event: Any) -> None:
+        """Post the audio side's announcements in the guild's music channel."""
+        if isinstance(event, TrackFailed):
+            title = render.clip(render.escape(event.title), 100)
+            text = f"⚠️ Couldn't play **{title}**: {event.reason}"
+        elif isinstance(event, QueueEnded):
+            text = event.reason
+        else:
+            return
+        if event.text_channel_id is None:
+            return
+        channel = self.bot.get_partial_messageable(event.text_channel_id, guild_id=event.guild_id)
+        try:
+            await channel.send(embed=render.message_embed(render.clip(text, 4000)))
+        except discord.HTTPException as exc:
+            logger.warning("could not post in channel {}: {}", event.text_channel_id, exc)
 
     @app_commands.command(name="ping", description="Check that the bot and its music nodes answer")
     async def ping(self, interaction: discord.Interaction[Any]) -> None:
         """Gateway latency plus the state of every Lavalink node, via the audio side."""
-        result: PingResult = await self.ask_audio(
-            Ping(guild_id=interaction.guild_id or 0, user_id=interaction.user.id)
+        result: PingResult = await ask_audio(
+            self.bot, Ping(guild_id=interaction.guild_id or 0, user_id=interaction.user.id)
         )
         embed = discord.Embed(title="Pong", colour=discord.Colour.green())
         latency = self.bot.latency
-        embed.add_field(
-            name="Gateway", value=f"{latency * 1000:.0f} ms" if latency == latency else "n/a"
-        )
+        with contextlib.suppress(ValueError, OverflowError):
+            embed.add_field(name="Gateway", value=f"{latency * 1000:.0f} ms")
         nodes = "\n".join(
             f"{'🟢' if n.available else '🔴'} {n.label} ({n.players} players)" for n in result.nodes
         )

@@ -1,0 +1,55 @@
+"""The one command path of the Discord side: member's voice channel → bus command → answer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot import audio_commands as ac
+from bot.bus import Channel
+from bot.errors import UserError
+from cogs.gateway import render
+
+if TYPE_CHECKING:
+    from bot.app import MusicBot
+
+
+def member_voice_channel(interaction: discord.Interaction[Any]) -> int | None:
+    """The voice channel the invoking member is in, from the gateway's voice states.
+
+    `Member.voice` reads the guild's voice-state cache (kept by the voice_states
+    intent), so this works without the privileged members intent.
+    """
+    user = interaction.user
+    if isinstance(user, discord.Member) and user.voice is not None and user.voice.channel:
+        return user.voice.channel.id
+    return None
+
+
+async def ask_audio(bot: MusicBot, command: Any, *, timeout: float | None = None) -> Any:
+    """Send a command on `discord-bot:commands` and wait for the audio side's answer."""
+    return await bot.bus.request(
+        Channel.COMMANDS, command, timeout=timeout or bot.settings.limits.command_timeout
+    )
+
+
+def voice_command(interaction: discord.Interaction[Any], cls: type, **fields: Any) -> Any:
+    """Build a command for the invoking member, with where they are in voice."""
+    if interaction.guild_id is None:
+        raise UserError("Music commands work in servers, not in DMs.")
+    return cls(
+        guild_id=interaction.guild_id,
+        user_id=interaction.user.id,
+        channel_id=interaction.channel_id,
+        voice_channel_id=member_voice_channel(interaction),
+        **fields,
+    )
+
+
+async def run_voice_command(
+    bot: MusicBot, interaction: discord.Interaction[Any], cls: type, **fields: Any
+) -> None:
+    """The common shape of a control command: ask, then answer with the result's message."""
+    done: ac.Done = await ask_audio(bot, voice_command(interaction, cls, **fields))
+    await interaction.response.send_message(embed=render.message_embed(done.message))

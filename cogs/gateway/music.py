@@ -1,0 +1,239 @@
+"""Music slash commands: read the member's voice state, ask the audio side, render the answer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from loguru import logger
+
+from bot import audio_commands as ac
+from bot.bus import BusError
+from bot.errors import UserError
+from bot.music.queue import LoopMode
+from bot.music.timefmt import parse_seek
+from cogs.gateway import render
+from cogs.gateway.command_path import (
+    ask_audio,
+    member_voice_channel,
+    run_voice_command,
+    voice_command,
+)
+from cogs.gateway.views import QueuePager, SearchPicker
+
+if TYPE_CHECKING:
+    from bot.app import MusicBot
+
+AUTOCOMPLETE_TIMEOUT = 2.5
+
+
+@app_commands.guild_only()
+class MusicCommands(commands.Cog, name="music"):
+    """/play, /skip, /queue and the other music commands."""
+
+    def __init__(self, bot: MusicBot) -> None:
+        self.bot = bot
+
+    # -- playing --------------------------------------------------------------
+
+    async def _play(
+        self, interaction: discord.Interaction[Any], query: str, *, next_up: bool
+    ) -> None:
+        command = voice_command(interaction, ac.Play, query=query, next_up=next_up)
+        if command.voice_channel_id is None:
+            raise UserError("You need to be in a voice channel.")
+        await interaction.response.defer(thinking=True)
+        result: ac.PlayResult = await ask_audio(self.bot, command)
+        await interaction.edit_original_response(embed=render.play_embed(result))
+
+    @app_commands.command(
+        name="play", description="Play a song or playlist from a link or a search"
+    )
+    @app_commands.describe(query="A link, or words to search for")
+    async def play(self, interaction: discord.Interaction[Any], query: str) -> None:
+        """Queue a track (joining your voice channel)."""
+        await self._play(interaction, query, next_up=False)
+
+    @app_commands.command(name="playnext", description="Put a song first in line")
+    @app_commands.describe(query="A link, or words to search for")
+    async def playnext(self, interaction: discord.Interaction[Any], query: str) -> None:
+        """Queue a track to play right after the current one."""
+        await self._play(interaction, query, next_up=True)
+
+    @play.autocomplete("query")
+    @playnext.autocomplete("query")
+    async def query_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Search results as the user types (links are left alone)."""
+        text = current.strip()
+        if len(text) < 3 or text.lower().startswith(("http://", "https://")):
+            return []
+        try:
+            result: ac.SearchResult = await ask_audio(
+                self.bot,
+                ac.Search(
+                    guild_id=interaction.guild_id or 0,
+                    user_id=interaction.user.id,
+                    query=text,
+                    limit=5,
+                ),
+                timeout=AUTOCOMPLETE_TIMEOUT,
+            )
+        except (UserError, BusError) as exc:
+            logger.debug("autocomplete for {!r} gave nothing: {}", text, exc)
+            return []
+        choices = []
+        for track in result.tracks:
+            name = render.clip(f"{track.title} — {track.author}", 100)
+            value = (
+                track.uri if track.uri and len(track.uri) <= 100 else render.clip(track.title, 100)
+            )
+            choices.append(app_commands.Choice(name=name, value=value))
+        return choices
+
+    @app_commands.command(name="search", description="Search and pick a result to play")
+    @app_commands.describe(query="Words to search for")
+    async def search(self, interaction: discord.Interaction[Any], query: str) -> None:
+        """Show up to ten results in a select menu."""
+        if member_voice_channel(interaction) is None:
+            raise UserError("You need to be in a voice channel.")
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        result: ac.SearchResult = await ask_audio(
+            self.bot,
+            ac.Search(
+                guild_id=interaction.guild_id or 0,
+                user_id=interaction.user.id,
+                query=query,
+                limit=10,
+            ),
+        )
+        if not result.tracks:
+            raise UserError(f"Nothing found for `{render.clip(query, 80)}`.")
+        view = SearchPicker(self.bot, list(result.tracks), owner_id=interaction.user.id)
+        lines = [f"`{i}.` {render.track_line(t)}" for i, t in enumerate(result.tracks, 1)]
+        embed = discord.Embed(
+            title="Pick a track", description="\n".join(lines), colour=render.ACCENT
+        )
+        await interaction.edit_original_response(embed=embed, view=view)
+
+    # -- controls -------------------------------------------------------------
+
+    @app_commands.command(name="pause", description="Pause playback")
+    async def pause(self, interaction: discord.Interaction[Any]) -> None:
+        """Pause."""
+        await run_voice_command(self.bot, interaction, ac.Pause)
+
+    @app_commands.command(name="resume", description="Resume playback")
+    async def resume(self, interaction: discord.Interaction[Any]) -> None:
+        """Resume."""
+        await run_voice_command(self.bot, interaction, ac.Resume)
+
+    @app_commands.command(name="skip", description="Skip the current song, or jump ahead")
+    @app_commands.describe(to="Jump to this position in the queue")
+    async def skip(
+        self,
+        interaction: discord.Interaction[Any],
+        to: app_commands.Range[int, 1, 10_000] | None = None,
+    ) -> None:
+        """Skip."""
+        await run_voice_command(self.bot, interaction, ac.Skip, to=to)
+
+    @app_commands.command(name="previous", description="Play the previous song again")
+    async def previous(self, interaction: discord.Interaction[Any]) -> None:
+        """Previous."""
+        await run_voice_command(self.bot, interaction, ac.Previous)
+
+    @app_commands.command(name="stop", description="Stop and clear the queue")
+    async def stop(self, interaction: discord.Interaction[Any]) -> None:
+        """Stop."""
+        await run_voice_command(self.bot, interaction, ac.Stop)
+
+    @app_commands.command(name="leave", description="Stop and leave the voice channel")
+    async def leave(self, interaction: discord.Interaction[Any]) -> None:
+        """Leave."""
+        await run_voice_command(self.bot, interaction, ac.Leave)
+
+    @app_commands.command(name="seek", description="Jump within the song: 1:23, 83, +10 or -10")
+    @app_commands.describe(time="1:23 or 83 (seconds) to jump to; +10 or -10 to move")
+    async def seek(self, interaction: discord.Interaction[Any], time: str) -> None:
+        """Seek."""
+        await run_voice_command(self.bot, interaction, ac.Seek, target=parse_seek(time))
+
+    @app_commands.command(name="volume", description="Set the volume (0-200%)")
+    @app_commands.describe(level="0 to 200")
+    async def volume(
+        self, interaction: discord.Interaction[Any], level: app_commands.Range[int, 0, 200]
+    ) -> None:
+        """Volume."""
+        await run_voice_command(self.bot, interaction, ac.SetVolume, level=level)
+
+    @app_commands.command(name="loop", description="Loop nothing, the song, or the whole queue")
+    @app_commands.describe(mode="off, track or queue")
+    async def loop(self, interaction: discord.Interaction[Any], mode: LoopMode) -> None:
+        """Loop."""
+        await run_voice_command(self.bot, interaction, ac.SetLoop, mode=mode)
+
+    @app_commands.command(name="shuffle", description="Shuffle the queue")
+    async def shuffle(self, interaction: discord.Interaction[Any]) -> None:
+        """Shuffle."""
+        await run_voice_command(self.bot, interaction, ac.Shuffle)
+
+    @app_commands.command(name="remove", description="Remove a song from the queue")
+    @app_commands.describe(position="Its position in /queue")
+    async def remove(
+        self, interaction: discord.Interaction[Any], position: app_commands.Range[int, 1, 10_000]
+    ) -> None:
+        """Remove."""
+        await run_voice_command(self.bot, interaction, ac.Remove, position=position)
+
+    @app_commands.command(name="move", description="Move a song in the queue")
+    @app_commands.describe(source="Its position now", target="Where it should go")
+    async def move(
+        self,
+        interaction: discord.Interaction[Any],
+        source: app_commands.Range[int, 1, 10_000],
+        target: app_commands.Range[int, 1, 10_000],
+    ) -> None:
+        """Move."""
+        await run_voice_command(self.bot, interaction, ac.Move, source=source, target=target)
+
+    @app_commands.command(name="clear", description="Remove every upcoming song")
+    async def clear(self, interaction: discord.Interaction[Any]) -> None:
+        """Clear."""
+        await run_voice_command(self.bot, interaction, ac.Clear)
+
+    # -- looking --------------------------------------------------------------
+
+    @app_commands.command(name="queue", description="Show the queue")
+    @app_commands.describe(page="Page number")
+    async def queue(
+        self, interaction: discord.Interaction[Any], page: app_commands.Range[int, 1, 1000] = 1
+    ) -> None:
+        """A page of the queue with buttons to turn pages."""
+        guild_id = interaction.guild_id or 0
+        result: ac.QueuePage = await ask_audio(
+            self.bot, ac.ShowQueue(guild_id=guild_id, user_id=interaction.user.id, page=page)
+        )
+        view = QueuePager(self.bot, guild_id, result.page, result.pages)
+        await interaction.response.send_message(embed=render.queue_embed(result), view=view)
+
+    @app_commands.command(name="nowplaying", description="Show the current song")
+    async def nowplaying(self, interaction: discord.Interaction[Any]) -> None:
+        """The current song and its progress."""
+        state = await ask_audio(
+            self.bot,
+            ac.ShowNowPlaying(guild_id=interaction.guild_id or 0, user_id=interaction.user.id),
+        )
+        await interaction.response.send_message(embed=render.now_playing_embed(state))
+
+    @app_commands.command(name="history", description="Songs played here recently")
+    async def history(self, interaction: discord.Interaction[Any]) -> None:
+        """The last ten songs."""
+        result: ac.HistoryPage = await ask_audio(
+            self.bot,
+            ac.ShowHistory(guild_id=interaction.guild_id or 0, user_id=interaction.user.id),
+        )
+        await interaction.response.send_message(embed=render.history_embed(list(result.tracks)))
