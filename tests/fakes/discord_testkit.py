@@ -1,0 +1,117 @@
+"""Helpers for tests that run a real discord.py client against FakeDiscord."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from .discord import Channel, FakeDiscord, Guild, Member
+
+
+class FastClient(discord.Client):
+    """discord.Client without the 5 s sleep discord.py's before_identify_hook does before
+    every non-initial IDENTIFY (after op 9 d:false)."""
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        return None
+
+
+@dataclass
+class World:
+    fake: FakeDiscord
+    guild: Guild
+    text: Channel
+    voice: Channel
+    alice: Member
+    bob: Member
+
+
+def build_world(fake: FakeDiscord, name: str = "Test Guild") -> World:
+    guild = fake.add_guild(name)
+    return World(fake, guild, guild.add_text_channel("general"),
+                 guild.add_voice_channel("Music"), guild.add_member("alice"),
+                 guild.add_member("bob"))
+
+
+@contextlib.asynccontextmanager
+async def running(client: discord.Client, token: str, timeout: float = 5.0,
+                  ) -> AsyncIterator[discord.Client]:
+    """Log the client in, connect, wait for on_ready; close it cleanly afterwards."""
+    await client.login(token)
+    task = asyncio.create_task(client.connect())
+    ready = asyncio.create_task(client.wait_until_ready())
+    try:
+        done, _ = await asyncio.wait({task, ready}, timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            task.result()
+            raise RuntimeError("client.connect() returned before READY")
+        if ready not in done:
+            raise TimeoutError("client did not become ready")
+        yield client
+    finally:
+        ready.cancel()
+        await client.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5.0)
+
+
+class Recorder:
+    """Collects event payloads and lets a test await the n-th one."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self._cond = asyncio.Condition()
+
+    def add(self, item: Any) -> None:
+        self.items.append(item)
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._cond:
+            self._cond.notify_all()
+
+    async def wait(self, n: int = 1, timeout: float = 5.0) -> list[Any]:
+        async with self._cond:
+            await asyncio.wait_for(self._cond.wait_for(lambda: len(self.items) >= n), timeout)
+        return self.items
+
+
+class RecordingVoiceProtocol(discord.VoiceProtocol):
+    """A minimal VoiceProtocol (what mafic.Player is): records the two gateway events."""
+
+    instances: list[RecordingVoiceProtocol] = []
+
+    def __init__(self, client: discord.Client, channel: discord.abc.Connectable) -> None:
+        super().__init__(client, channel)
+        self.states: list[dict[str, Any]] = []
+        self.servers: list[dict[str, Any]] = []
+        self.both = asyncio.Event()
+        RecordingVoiceProtocol.instances.append(self)
+
+    async def on_voice_state_update(self, data: Any) -> None:
+        self.states.append(data)
+        if self.servers:
+            self.both.set()
+
+    async def on_voice_server_update(self, data: Any) -> None:
+        self.servers.append(data)
+        if self.states:
+            self.both.set()
+
+    async def connect(self, *, timeout: float, reconnect: bool, self_deaf: bool = False,
+                      self_mute: bool = False) -> None:
+        guild = self.channel.guild  # type: ignore[attr-defined]
+        await guild.change_voice_state(channel=self.channel, self_deaf=self_deaf,
+                                       self_mute=self_mute)
+        await asyncio.wait_for(self.both.wait(), timeout)
+
+    async def disconnect(self, *, force: bool = False) -> None:
+        guild = self.channel.guild  # type: ignore[attr-defined]
+        await guild.change_voice_state(channel=None)
+        self.cleanup()
