@@ -12,6 +12,7 @@ from loguru import logger
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -82,7 +83,10 @@ class Database:
         """Create the engine and prove the database answers; idempotent."""
         if self._engine is not None:
             return
-        engine = create_async_engine(self.url, echo=self._echo, **self._engine_options())
+        # hide_parameters: errors and echo output must not carry user data or secrets.
+        engine = create_async_engine(
+            self.url, echo=self._echo, hide_parameters=True, **self._engine_options()
+        )
         if self.kind == "sqlite":
             event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         self._monitor.attach(engine.sync_engine)
@@ -131,8 +135,12 @@ class Database:
     async def upgrade(self) -> str | None:
         """Apply pending Alembic migrations; return the revision now in place."""
         before = await self.current_revision()
-        async with self.engine.begin() as connection:
-            await connection.run_sync(schema.upgrade_to_head)
+        async with self.engine.connect() as connection:
+            if self.kind == "sqlite":
+                await _upgrade_sqlite(connection)
+            else:
+                async with connection.begin():
+                    await connection.run_sync(schema.upgrade_to_head)
         after = await self.current_revision()
         if after != before:
             logger.info("Database schema upgraded from {} to {}", before or "nothing", after)
@@ -168,6 +176,23 @@ class Database:
         if self.kind == "postgresql":
             return {"pool_pre_ping": True, "connect_args": {"timeout": self._connect_timeout}}
         return {}
+
+
+async def _upgrade_sqlite(connection: AsyncConnection) -> None:
+    # Batch migrations rebuild a table by copy, drop and rename; with foreign
+    # keys on, the drop would cascade-delete every child row. The pragma only
+    # changes outside a transaction, hence the commits around it.
+    await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    await connection.commit()
+    try:
+        async with connection.begin():
+            await connection.run_sync(schema.upgrade_to_head)
+            broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+            if broken:
+                raise RuntimeError(f"Migration left {len(broken)} broken foreign key(s)")
+    finally:
+        await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        await connection.commit()
 
 
 def _create_sqlite_directory(url: URL) -> None:

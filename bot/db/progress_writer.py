@@ -97,6 +97,14 @@ class ProgressWriter:
             self._task = None
         await self.flush()
 
+    def abandon(self) -> None:
+        """Stop without writing what is pending, as if the process died (crash simulations)."""
+        self._closed = True
+        self._pending.clear()
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
     def _requeue(self, batch: dict[int, PlaybackProgress]) -> None:
         # Notes that arrived during the failed write are newer: they win.
         self._pending = {**batch, **self._pending}

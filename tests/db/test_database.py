@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from bot.db.database import Database, normalize_url
 from bot.db.errors import DatabaseNotConnectedError
 from bot.db.guild_settings import GuildSettingsStore
 from bot.db.metrics import PersistenceMetrics
-from bot.db.models import GuildConfig, Queue
+from bot.db.models import GuildConfig, Queue, QueueItem, UserProfile
 from tests.db.conftest import SNOWFLAKE
 
 MAX_SNOWFLAKE = 2**63 - 1
@@ -128,3 +129,33 @@ async def test_unreachable_server_fails_fast_without_the_password(
         await database.connect()
     assert await database.ping() is False
     assert not [line for line in log_lines if "hunter2" in line]
+
+
+async def test_foreign_keys_are_enforced_after_an_upgrade(sqlite_db: Database) -> None:
+    """The upgrade turns SQLite foreign keys off for batch moves, and back on after."""
+    await sqlite_db.upgrade()
+    with pytest.raises(IntegrityError):
+        async with sqlite_db.transaction() as session:
+            session.add(
+                QueueItem(
+                    guild_id=404,
+                    position=0,
+                    encoded="x",
+                    title="t",
+                    author="a",
+                    length_ms=1,
+                    requester_id=1,
+                )
+            )
+
+
+async def test_errors_do_not_carry_statement_parameters(database: Database) -> None:
+    """A failed statement's message shows the SQL but hides the values bound to it."""
+    secret = "s3cret-value-in-a-row"
+    async with database.transaction() as session:
+        session.add(UserProfile(user_id=1, preferences={"token": secret}))
+    with pytest.raises(IntegrityError) as raised:
+        async with database.transaction() as session:
+            session.add(UserProfile(user_id=1, preferences={"token": secret}))
+    assert "user_profiles" in str(raised.value)
+    assert secret not in str(raised.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,20 @@ async def test_env_runs_on_its_own_engine_from_a_url_with_percent_signs(tmp_path
     await asyncio.to_thread(command.upgrade, config, "head")
     assert (tmp_path / "odd%20name.db").exists()
     assert await commands.current(url) == (HEAD, HEAD)
+
+
+async def test_new_revision_is_numbered_after_the_last(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`db revision` writes 0002_<slug>.py on top of head, from the project's template."""
+    migrations = tmp_path / "migrations"
+    await asyncio.to_thread(shutil.copytree, schema.MIGRATIONS_DIR, migrations)
+    monkeypatch.setattr(schema, "MIGRATIONS_DIR", migrations)
+    await commands.upgrade(sqlite_url)
+    path = await commands.revision(sqlite_url, "Add lyrics cache")
+    assert path == migrations / "versions" / "0002_add_lyrics_cache.py"
+    source = await asyncio.to_thread(path.read_text)
+    assert "revision: str = '0002_add_lyrics_cache'" in source
+    assert "down_revision: str | Sequence[str] | None = '0001_initial'" in source
+    compile(source, str(path), "exec")
+    assert await commands.current(sqlite_url) == (HEAD, "0002_add_lyrics_cache")
