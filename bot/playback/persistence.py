@@ -171,6 +171,15 @@ class PlaybackPersistence:
                 self._wake.set()
             await asyncio.sleep(self.interval)
 
+    def abandon(self) -> None:
+        """Drop everything pending and stop saving (a crash, for tests of resume)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self._dirty.clear()
+        self._deleted.clear()
+        self.progress.abandon()
+
     async def close(self) -> None:
         """Stop the saver and save everything pending."""
         if self._task is not None:
@@ -180,3 +189,4 @@ class PlaybackPersistence:
             self._task = None
         await self.flush()
         await self.progress.close()
+
