@@ -32,6 +32,9 @@ _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
 }
 
+# Any constant shared by every process of the bot: "music-bo" in ASCII.
+_MIGRATION_LOCK_KEY = 0x6D757369632D626F
+
 
 def normalize_url(url: str | URL) -> URL:
     """Parse ``url`` and pick the async driver when the URL names none."""
@@ -140,6 +143,10 @@ class Database:
                 await _upgrade_sqlite(connection)
             else:
                 async with connection.begin():
+                    # Shard processes sharing one PostgreSQL start together: one migrates.
+                    await connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                    )
                     await connection.run_sync(schema.upgrade_to_head)
         after = await self.current_revision()
         if after != before:

@@ -126,3 +126,18 @@ async def test_new_revision_is_numbered_after_the_last(
     assert "down_revision: str | Sequence[str] | None = '0001_initial'" in source
     compile(source, str(path), "exec")
     assert await commands.current(sqlite_url) == (HEAD, "0002_add_lyrics_cache")
+
+
+async def test_processes_upgrading_postgres_at_once_do_not_collide(
+    empty_postgres_url: str, metrics: PersistenceMetrics
+) -> None:
+    """Shard processes starting together: the advisory lock lets one migrate, the rest wait."""
+    databases = [Database(empty_postgres_url, metrics=metrics) for _ in range(3)]
+    for database in databases:
+        await database.connect()
+    try:
+        revisions = await asyncio.gather(*(database.upgrade() for database in databases))
+    finally:
+        for database in databases:
+            await database.close()
+    assert revisions == [HEAD] * 3
