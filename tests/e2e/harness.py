@@ -15,8 +15,8 @@ from pydantic import SecretStr
 from bot.app import MusicBot
 from bot.settings import LavalinkSettings, Settings
 from tests.fakes.discord import FakeDiscord, restore_discord_py
-from tests.fakes.discord_models import Channel, Guild, Member
 from tests.fakes.discord_interactions import Interaction
+from tests.fakes.discord_models import Channel, Guild, Member
 from tests.fakes.lavalink import FakeLavalink
 from tests.fakes.lavalink_testkit import reset_mafic_node_pool
 
