@@ -42,6 +42,7 @@ class ProgressWriter:
         self._store = store
         self.interval = interval
         self._pending: dict[int, PlaybackProgress] = {}
+        self._writing: dict[int, PlaybackProgress] = {}
         self._wake = asyncio.Event()
         self._write_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -65,13 +66,16 @@ class ProgressWriter:
     def discard(self, guild_id: int) -> None:
         """Drop the guild's pending progress, e.g. before saving a new snapshot or deleting it."""
         self._pending.pop(guild_id, None)
+        # Also out of a write in progress, so a failed write does not bring it back.
+        self._writing.pop(guild_id, None)
 
     async def flush(self) -> None:
         """Write everything pending now; a database failure leaves it pending and is logged."""
         async with self._write_lock:
             if not self._pending:
                 return
-            batch, self._pending = self._pending, {}
+            batch = self._writing = self._pending
+            self._pending = {}
             try:
                 await self._store.update_progress_many(list(batch.values()))
             except DB_UNAVAILABLE_ERRORS as exc:
@@ -84,6 +88,8 @@ class ProgressWriter:
             except BaseException:
                 self._requeue(batch)
                 raise
+            finally:
+                self._writing = {}
 
     async def close(self) -> None:
         """Stop the background task and write what is pending."""

@@ -51,11 +51,13 @@ def _counts(metrics: PersistenceMetrics, cache: str = "guild_settings") -> tuple
 
 @pytest.fixture
 def clock() -> FakeClock:
+    """A clock starting at 0."""
     return FakeClock()
 
 
 @pytest.fixture
 def store(sqlite_db: Database) -> CountingStore:
+    """The settings store on a migrated SQLite file."""
     return CountingStore(sqlite_db)
 
 
@@ -63,6 +65,7 @@ def store(sqlite_db: Database) -> CountingStore:
 def cache(
     store: CountingStore, metrics: PersistenceMetrics, clock: FakeClock
 ) -> GuildSettingsCache:
+    """A 60 s, three-guild cache on the fake clock."""
     return GuildSettingsCache(store, ttl=60, max_size=3, metrics=metrics, timer=clock)
 
 

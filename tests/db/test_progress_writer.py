@@ -36,6 +36,7 @@ class RecordingStore(QueueStore):
 
 @pytest.fixture
 async def store(sqlite_db: Database) -> RecordingStore:
+    """A recording store with two guilds' queues saved."""
     store = RecordingStore(sqlite_db)
     for guild_id in (SNOWFLAKE, SNOWFLAKE + 1):
         await store.save_snapshot(QueueSnapshot(guild_id=guild_id))
@@ -129,3 +130,23 @@ async def test_notes_after_close_are_dropped_with_a_warning(
     writer.note(SNOWFLAKE, 0, 1, False)
     assert writer.pending_count == 0
     assert any("after ProgressWriter.close()" in line for line in log_lines)
+
+
+async def test_progress_discarded_during_a_failed_write_is_not_retried(
+    sqlite_db: Database,
+) -> None:
+    """A guild discarded while its write was failing stays discarded."""
+    writer: ProgressWriter
+
+    class FailingStore(QueueStore):
+        async def update_progress_many(self, updates: Sequence[PlaybackProgress]) -> int:
+            writer.discard(SNOWFLAKE)
+            raise OperationalError("UPDATE", {}, ConnectionRefusedError("database is down"))
+
+    writer = ProgressWriter(FailingStore(sqlite_db), interval=60)
+    writer.note(SNOWFLAKE, 1, 1, False)
+    writer.note(SNOWFLAKE + 1, 1, 1, False)
+    await writer.flush()
+    assert writer.pending_count == 1
+    writer.discard(SNOWFLAKE + 1)
+    await writer.close()
