@@ -192,7 +192,7 @@ class GatewayMixin:
                        payload: Any) -> None:
         self.gateway_errors.append({"code": code, "reason": reason, "payload": payload})
         if code not in (4004,):
-            self.errors.append({"kind": "gateway", "status": code, "message": reason,
+            self.errors.append({"kind": "gateway", "code": code, "message": reason,
                                 "payload": payload})
         conn.close(code)
         self._pulse()

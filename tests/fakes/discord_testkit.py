@@ -62,23 +62,30 @@ async def running(client: discord.Client, token: str, timeout: float = 5.0,
 
 
 class Recorder:
-    """Collects event payloads and lets a test await the n-th one."""
+    """Collects event payloads and lets a test await the n-th one (no sleeps)."""
 
     def __init__(self) -> None:
         self.items: list[Any] = []
-        self._cond = asyncio.Condition()
+        self._waiters: list[asyncio.Future[None]] = []
 
     def add(self, item: Any) -> None:
         self.items.append(item)
-        asyncio.get_running_loop().create_task(self._notify())
-
-    async def _notify(self) -> None:
-        async with self._cond:
-            self._cond.notify_all()
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
 
     async def wait(self, n: int = 1, timeout: float = 5.0) -> list[Any]:
-        async with self._cond:
-            await asyncio.wait_for(self._cond.wait_for(lambda: len(self.items) >= n), timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.items) < n:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"only {len(self.items)} of {n} events arrived")
+            fut: asyncio.Future[None] = loop.create_future()
+            self._waiters.append(fut)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(fut, remaining)
         return self.items
 
 

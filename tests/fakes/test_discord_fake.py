@@ -4,6 +4,7 @@ command sync, REST messages, rate limits, gateway faults and voice."""
 from __future__ import annotations
 
 import asyncio
+import io
 
 import aiohttp
 import discord
@@ -92,6 +93,61 @@ async def test_full_member_list_with_presences_intent() -> None:
         assert fake.chunk_requests == []  # member_count == len(members): no op 8
 
 
+async def test_member_chunking_is_answered() -> None:
+    async with FakeDiscord(privileged_intents=1 << 1) as fake:
+        restore = point_discord_py_at(fake.api_base)
+        world = build_world(fake)
+        intents = discord.Intents.default()
+        intents.members = True  # no presences: GUILD_CREATE is partial, discord.py chunks
+        client = FastClient(intents=intents, guild_ready_timeout=0.1)
+        try:
+            async with running(client, fake.token, timeout=3.0):
+                guild = client.get_guild(world.guild.id)
+                assert guild.chunked and {m.name for m in guild.members} == {
+                    "FakeBot", "owner", "alice", "bob"}
+        finally:
+            restore()
+        assert fake.chunk_requests[0]["guild_id"] == world.guild.id
+        assert fake.chunk_requests[0]["limit"] == 0
+
+
+async def test_raw_gateway_protocol(fake: FakeDiscord, world: World) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(f"{fake.gateway_url}?v=10&encoding=json") as ws:
+            hello = await ws.receive_json()
+            assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] < 60000
+            await ws.send_json({"op": 1, "d": None})
+            assert (await ws.receive_json())["op"] == 11
+            await ws.send_json({"op": 4, "d": {}})
+            assert (await ws.receive()).type == aiohttp.WSMsgType.CLOSE
+            assert ws.close_code == 4003  # not authenticated
+        async with http.ws_connect(fake.gateway_url) as ws:
+            await ws.receive_json()
+            await ws.send_json({"op": 2, "d": {"token": "wrong", "intents": 1,
+                                               "properties": {}}})
+            await ws.receive()
+            assert ws.close_code == 4004
+        async with http.ws_connect(fake.gateway_url) as ws:
+            await ws.receive_json()
+            await ws.send_json({"op": 2, "d": {"token": fake.token, "intents": 513,
+                                               "properties": {}, "shard": [1, 1]}})
+            await ws.receive()
+            assert ws.close_code == 4010
+        async with http.ws_connect(fake.gateway_url) as ws:
+            await ws.receive_json()
+            await ws.send_json({"op": 6, "d": {"token": fake.token, "session_id": "nope",
+                                               "seq": 1}})
+            assert (await ws.receive_json()) == {"op": 9, "d": False, "s": None, "t": None}
+            await ws.send_json({"op": 2, "d": {"token": fake.token, "intents": 1,
+                                               "properties": {}}})
+            ready = await ws.receive_json()
+            create = await ws.receive_json()
+            assert (ready["t"], ready["s"], create["t"], create["s"]) == (
+                "READY", 1, "GUILD_CREATE", 2)
+            assert create["d"]["voice_states"] == []  # no GUILD_VOICE_STATES intent
+    assert [e["code"] for e in fake.take_errors()] == [4003, 4010]
+
+
 async def test_privileged_intent_not_enabled_closes_4014(fake: FakeDiscord, world: World) -> None:
     intents = discord.Intents.default()
     intents.members = True
@@ -121,11 +177,21 @@ async def test_autosharded_bot_two_shards() -> None:
         bot = FastShardedBot(command_prefix="!", intents=discord.Intents.default(),
                              guild_ready_timeout=0.1)
         try:
+            @bot.tree.command(name="where", description="Which shard?")
+            async def where(inter: discord.Interaction) -> None:
+                await inter.response.send_message(f"shard {inter.guild.shard_id}")
+
             async with running(bot, fake.token):
                 assert bot.shard_count == 2
                 for g in guilds:
                     assert bot.get_guild(g.id).shard_id == (g.id >> 22) % 2
                 await fake.wait_for_identify(2)
+                await bot.tree.sync()
+                for g in guilds:
+                    member = g.add_member(f"user-{g.name}")
+                    handle = await fake.slash("where", user=member, guild=g)
+                    final = await handle.wait_final()
+                    assert final["content"] == f"shard {(g.id >> 22) % 2}"
         finally:
             restore()
         assert sorted(i["shard"] for i in fake.identifies) == [[0, 2], [1, 2]]
@@ -197,6 +263,8 @@ async def test_channel_message_crud_and_limits(fake: FakeDiscord, world: World) 
         assert fake.message(msg.id)["edited_timestamp"]
         fetched = await channel.fetch_message(msg.id)
         assert fetched.content == "edited"
+        upload = await channel.send("file", file=discord.File(io.BytesIO(b"abc"), "a.txt"))
+        assert upload.attachments[0].filename == "a.txt" and upload.attachments[0].size == 3
         await msg.delete()
         assert fake.message(msg.id) is None
         with pytest.raises(discord.NotFound) as nf:
@@ -211,8 +279,15 @@ async def test_channel_message_crud_and_limits(fake: FakeDiscord, world: World) 
         with pytest.raises(discord.HTTPException) as empty:
             await channel.send("")
         assert empty.value.code == 50006
+        assert (await client.fetch_channel(world.voice.id)).user_limit == 0
+        fetched_guild = await client.fetch_guild(world.guild.id)
+        assert fetched_guild.owner_id == world.guild.owner_id
+        assert len(await fetched_guild.fetch_channels()) == 2
+        assert (await fetched_guild.fetch_member(world.bob.id)).name == "bob"
+        with pytest.raises(discord.NotFound):
+            await fetched_guild.fetch_member(12345)
     errors = fake.take_errors()
-    assert [e["code"] for e in errors] == [10008, 50035, 50035, 50006]
+    assert [e["code"] for e in errors] == [10008, 50035, 50035, 50006, 10007]
     assert errors[1]["errors"] == {"content": {"_errors": [
         {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}}
 
@@ -239,6 +314,13 @@ async def test_rate_limit_then_success(fake: FakeDiscord, world: World) -> None:
         fake.server_error(r"^/channels/\d+$", status=503)
         with pytest.raises(discord.DiscordServerError):
             await client.fetch_channel(world.text.id)
+        start = len(fake.requests)
+        fake.server_error(r"^/guilds/\d+$", status=500)  # retried after discord.py's 1 s
+        await client.fetch_guild(world.guild.id)
+        rec = await fake.wait_for_request("GET", r"^/guilds/\d+$", start=start)
+        assert [r.status for r in fake.requests[start:]] == [500, 200] and rec.status == 500
+        headers = fake.requests[-1].headers
+        assert "Authorization" not in headers and headers["User-Agent"].startswith("DiscordBot")
     assert len(fake.messages[world.text.id]) == 2
     fake.assert_no_errors()  # injected faults are not validation errors
 
