@@ -37,12 +37,25 @@ def command_label(interaction: discord.Interaction[Any]) -> str:
     return ":".join(str(custom_id).split(":")[:2]) or interaction.type.name
 
 
+async def defer_public(interaction: discord.Interaction[Any]) -> None:
+    """Show "thinking…" to everyone; an error later replaces it with an ephemeral reply."""
+    interaction.extras["deferred_public"] = True
+    await interaction.response.defer(thinking=True)
+
+
 async def reply(interaction: discord.Interaction[Any], message: str, *, ephemeral: bool) -> None:
     """Answer an interaction whether or not it was already acknowledged."""
-    if interaction.response.is_done():
-        await interaction.followup.send(message, ephemeral=ephemeral)
-    else:
+    if not interaction.response.is_done():
         await interaction.response.send_message(message, ephemeral=ephemeral)
+        return
+    if ephemeral and interaction.extras.pop("deferred_public", False):
+        # The first follow-up after a public defer would fill the public "thinking…"
+        # message; remove it so the error stays between the bot and this user.
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException:
+            logger.debug("could not remove the deferred reply")
+    await interaction.followup.send(message, ephemeral=ephemeral)
 
 
 class MusicCommandTree(app_commands.CommandTree["MusicBot"]):

@@ -11,6 +11,7 @@ from loguru import logger
 
 from bot import audio_commands as ac
 from bot.bus import BusError
+from bot.command_tree import defer_public
 from bot.errors import UserError
 from bot.music.queue import LoopMode
 from bot.music.timefmt import parse_seek
@@ -44,7 +45,7 @@ class MusicCommands(commands.Cog, name="music"):
         command = voice_command(interaction, ac.Play, query=query, next_up=next_up)
         if command.voice_channel_id is None:
             raise UserError("You need to be in a voice channel.")
-        await interaction.response.defer(thinking=True)
+        await defer_public(interaction)
         result: ac.PlayResult = await ask_audio(self.bot, command)
         await interaction.edit_original_response(embed=render.play_embed(result))
 

@@ -74,6 +74,22 @@ def bot_settings(
     return base.model_copy(update=update)
 
 
+LOADING = 1 << 7
+
+
+async def answer(interaction: Interaction, timeout: float = 5.0) -> dict[str, Any]:
+    """The newest message answering the interaction (original response, done thinking, or a
+    follow-up), with an `ephemeral` key."""
+
+    def seen(i: Interaction) -> dict[str, Any] | None:
+        original = i.final_message()
+        shown = [original] if original and not original["flags"] & LOADING else []
+        shown += i.followup_messages()
+        return shown[-1] if shown else None
+
+    return await interaction.wait_for(seen, timeout, "an answer")
+
+
 @dataclass
 class RunningBot:
     """A started bot and the task running its gateway connection."""
@@ -159,9 +175,53 @@ class Harness:
         )
 
     async def reply(self, name: str, **kwargs: Any) -> dict[str, Any]:
-        """Run a slash command and return the message the user finally sees."""
-        interaction = await self.slash(name, **kwargs)
-        return await interaction.wait_final()
+        """Run a slash command and return the answer the user sees (see `answer`)."""
+        return await answer(await self.slash(name, **kwargs))
+
+    def add_tracks(self, count: int, *, length: int = 180_000, prefix: str = "t") -> list[str]:
+        """Add `count` tracks to the Lavalink catalogue; returns their URLs."""
+        urls = []
+        for i in range(1, count + 1):
+            url = f"https://example.com/{prefix}{i}"
+            self.lavalink.add_track(
+                title=f"Track {prefix.upper()}{i}", author=f"Artist {i}", length=length,
+                identifier=f"{prefix}{i}", uri=url,
+            )
+            urls.append(url)
+        return urls
+
+    def mark(self) -> int:
+        """A point in Lavalink's request log, for `since=`."""
+        return len(self.lavalink.requests)
+
+    async def player_patch(
+        self, check: Any, *, since: int = 0, guild: GuildWorld | None = None, timeout: float = 5.0
+    ) -> dict[str, Any]:
+        """Wait for a PATCH of the guild's player whose JSON body satisfies `check(body)`."""
+        gid = (guild or self.world).guild.id
+
+        def matches(request: Any) -> bool:
+            return (
+                request.method == "PATCH"
+                and request.path.endswith(f"/players/{gid}")
+                and isinstance(request.json, dict)
+                and bool(check(request.json))
+            )
+
+        request = await self.lavalink.wait_for_request(path=matches, since=since, timeout=timeout)
+        return request.json
+
+    async def playing(self, identifier: str, *, guild: GuildWorld | None = None,
+                      timeout: float = 5.0) -> dict[str, Any]:
+        """Wait until Lavalink's player in the guild plays the track `identifier`."""
+        gid = (guild or self.world).guild.id
+        await self.lavalink.wait_for_event(
+            "TrackStartEvent", guild_id=gid, timeout=timeout,
+            predicate=lambda e: e["track"]["info"]["identifier"] == identifier,
+        )
+        player = self.lavalink.player(gid)
+        assert player is not None
+        return player
 
     async def join(self, member: Member | None = None, channel: Channel | None = None,
                    world: GuildWorld | None = None) -> None:
