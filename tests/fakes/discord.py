@@ -23,6 +23,9 @@ from typing import Any
 
 from aiohttp import web
 
+from .discord_callbacks import CallbacksMixin
+from .discord_commands import CommandsMixin
+from .discord_control import ControlMixin
 from .discord_gateway import (
     GUILD_MEMBERS,
     GUILD_PRESENCES,
@@ -32,7 +35,9 @@ from .discord_gateway import (
     GatewayMixin,
     GatewaySession,
 )
-from .discord_interactions import Interaction, InteractionMixin, Response
+from .discord_handle import Interaction, Response
+from .discord_interactions import InteractionMixin
+from .discord_messages import MessagesMixin
 from .discord_models import (
     DEFAULT_BOT_PERMISSIONS,
     Channel,
@@ -42,10 +47,11 @@ from .discord_models import (
     Role,
     Snowflakes,
     User,
-    VoiceState,
     random_token,
 )
-from .discord_rest import FaultRule, RecordedRequest, RestMixin, json_response
+from .discord_rest import FaultRule, RecordedRequest, RestMixin
+from .discord_voice import VoiceMixin
+from .discord_waiters import WaitersMixin
 
 __all__ = [
     "Channel",
@@ -99,7 +105,8 @@ def restore_discord_py() -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = _ORIGINALS["gateway"]
 
 
-class FakeDiscord(RestMixin, GatewayMixin, InteractionMixin):
+class FakeDiscord(RestMixin, CommandsMixin, MessagesMixin, GatewayMixin, VoiceMixin,
+                  InteractionMixin, CallbacksMixin, WaitersMixin, ControlMixin):
     """Fake Discord server. Build the world (add_guild ...) before the bot connects."""
 
     def __init__(self, *, token: str | None = None, bot_name: str = "FakeBot",
@@ -289,237 +296,6 @@ class FakeDiscord(RestMixin, GatewayMixin, InteractionMixin):
             lines = "\n".join(f"  {e}" for e in self.errors)
             raise AssertionError(f"fake discord answered {len(self.errors)} error(s):\n{lines}")
 
-    # -- voice (members) ---------------------------------------------------------------------
-    def bot_voice_state(self, guild: Guild | int) -> VoiceState | None:
-        g = guild if isinstance(guild, Guild) else self.guilds[int(guild)]
-        return g.voice_states.get(self.bot_user.id)
-
-    async def join_voice(self, guild: Guild, member: Member, channel: Channel, *,
-                         self_mute: bool = False, self_deaf: bool = False) -> VoiceState:
-        """A member joins (or moves to) a voice channel: VOICE_STATE_UPDATE."""
-        if not channel.is_voice or channel.guild is not guild:
-            raise ValueError(f"fake discord: {channel.name} is not a voice channel of {guild!r}")
-        prev = guild.voice_states.get(member.id)
-        state = VoiceState(guild.id, member.id, channel.id,
-                           prev.session_id if prev else random_token(16),
-                           self_mute=self_mute, self_deaf=self_deaf)
-        guild.voice_states[member.id] = state
-        self._dispatch_voice_state(guild, member, state)
-        return state
-
-    move_voice = join_voice
-
-    async def leave_voice(self, guild: Guild, member: Member) -> None:
-        prev = guild.voice_states.pop(member.id, None)
-        state = VoiceState(guild.id, member.id, None,
-                           prev.session_id if prev else random_token(16))
-        self._dispatch_voice_state(guild, member, state)
-
-    async def send_voice_server_update(self, guild: Guild, endpoint: str | None = ...,  # type: ignore[assignment]
-                                       ) -> None:
-        """Dispatch a fresh VOICE_SERVER_UPDATE (voice server moved; endpoint None = wait)."""
-        self._voice_server_update(self._session_for_guild(guild.id), guild, endpoint)
-
-    # -- waiting -----------------------------------------------------------------------------
-    def _pulse(self) -> None:
-        waiters, self._waiters = self._waiters, []
-        for fut in waiters:
-            if not fut.done():
-                fut.set_result(None)
-
-    async def _wait_until(self, ready: Callable[[], Any], timeout: float, what: str) -> Any:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            result = ready()
-            if result is not None:
-                return result
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                hint = f"; fake.errors={self.errors[-3:]}" if self.errors else ""
-                raise TimeoutError(f"fake discord: timed out after {timeout}s waiting for "
-                                   f"{what}{hint}")
-            fut: asyncio.Future[None] = loop.create_future()
-            self._waiters.append(fut)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(fut, remaining)
-
-    async def wait_for_identify(self, count: int = 1, timeout: float = 5.0) -> dict[str, Any]:
-        """Wait until ``count`` IDENTIFYs were accepted; return the count-th."""
-        return await self._wait_until(
-            lambda: self.identifies[count - 1] if len(self.identifies) >= count else None,
-            timeout, f"IDENTIFY #{count}")
-
-    async def wait_for_resume(self, count: int = 1, timeout: float = 5.0) -> dict[str, Any]:
-        return await self._wait_until(
-            lambda: self.resumes[count - 1] if len(self.resumes) >= count else None,
-            timeout, f"RESUME #{count}")
-
-    async def wait_for_request(self, method: str, path_regex: str, timeout: float = 5.0, *,
-                               start: int = 0) -> RecordedRequest:
-        """Wait for a REST request (answered) whose path relative to /api/v10 matches;
-        only requests with index >= ``start`` in ``fake.requests`` count."""
-        import re
-
-        rx = re.compile(path_regex)
-
-        def ready() -> RecordedRequest | None:
-            for rec in self.requests[start:]:
-                if rec.method == method and rx.search(rec.path) and rec.status is not None:
-                    return rec
-            return None
-
-        return await self._wait_until(ready, timeout, f"{method} {path_regex}")
-
-    async def wait_for_message(self, channel_id: int | Channel,
-                               predicate: Callable[[dict[str, Any]], bool] | None = None,
-                               timeout: float = 5.0) -> dict[str, Any]:
-        """Wait for a (non-ephemeral) message in the channel matching ``predicate``."""
-        cid = channel_id.id if isinstance(channel_id, Channel) else int(channel_id)
-
-        def ready() -> dict[str, Any] | None:
-            for msg in self.messages.get(cid, []):
-                if predicate is None or predicate(msg):
-                    return msg
-            return None
-
-        return await self._wait_until(ready, timeout, f"message in channel {cid}")
-
-    async def wait_for_voice(self, guild_id: int | Guild, channel_id: int | Channel | None,
-                             timeout: float = 5.0) -> VoiceState | bool:
-        """Wait until the bot's voice state in the guild is in ``channel_id`` (None: not in
-        voice). Returns the VoiceState (or True when waiting for None)."""
-        gid = guild_id.id if isinstance(guild_id, Guild) else int(guild_id)
-        cid = channel_id.id if isinstance(channel_id, Channel) else channel_id
-
-        def ready() -> VoiceState | bool | None:
-            state = self.bot_voice_state(gid)
-            if cid is None:
-                return True if state is None or state.channel_id is None else None
-            return state if state is not None and state.channel_id == int(cid) else None
-
-        return await self._wait_until(ready, timeout, f"bot voice in {cid} (guild {gid})")
-
-    async def wait_for_dispatch(self, event: str, predicate: Callable[[dict[str, Any]], bool]
-                                | None = None, timeout: float = 5.0, *,
-                                start: int = 0) -> dict[str, Any]:
-        """Wait until the fake dispatched ``event`` (index >= start in fake.dispatched)."""
-
-        def ready() -> dict[str, Any] | None:
-            for _, ev, data in self.dispatched[start:]:
-                if ev == event and (predicate is None or predicate(data)):
-                    return data
-            return None
-
-        return await self._wait_until(ready, timeout, f"dispatch {event}")
-
-    async def wait_for_connections(self, count: int, timeout: float = 5.0) -> None:
-        """Wait until ``count`` gateway connections were opened in total."""
-        await self._wait_until(lambda: True if len(self.connections) >= count else None,
-                               timeout, f"{count} gateway connections")
-
-    # -- control API (standalone use) --------------------------------------------------------
-    async def _unrouted(self, request: web.Request) -> web.Response:
-        rec = RecordedRequest(request.method, request.path, dict(request.query), None,
-                              dict(request.headers), False, status=404)
-        self.unhandled.append(rec)
-        return json_response(404, {"message": "404: Not Found", "code": 0})
-
-    @staticmethod
-    async def _json(request: web.Request) -> dict[str, Any]:
-        try:
-            body = await request.json()
-        except ValueError as exc:
-            raise web.HTTPBadRequest(text=f"bad JSON: {exc}") from None
-        if not isinstance(body, dict):
-            raise web.HTTPBadRequest(text="expected a JSON object")
-        return body
-
-    async def _control_result(self, inter: Interaction, body: dict[str, Any]) -> web.Response:
-        if body.get("wait", True):
-            with contextlib.suppress(TimeoutError, AssertionError):
-                await inter.wait_response(float(body.get("timeout", 5.0)))
-        return json_response(200, self._interaction_json(inter))
-
-    def _interaction_json(self, inter: Interaction) -> dict[str, Any]:
-        return {
-            "interaction_id": str(inter.id), "token": inter.token, "type": inter.type,
-            "callback_type": inter.callback_type,
-            "responses": [{"kind": r.kind, "type": r.type, "data": r.data, "message": r.message}
-                          for r in inter.responses],
-            "rejected": inter.rejected, "final_message": inter.final_message(),
-            "choices": inter.choices,
-        }
-
-    async def _c_slash(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
-        try:
-            inter = await self.slash(
-                body["name"], user=int(body["user_id"]),
-                guild=int(body["guild_id"]) if body.get("guild_id") else None,
-                channel=int(body["channel_id"]) if body.get("channel_id") else None,
-                options=body.get("options") or {}, subcommand=body.get("subcommand"))
-        except (KeyError, LookupError, ValueError, PermissionError, RuntimeError) as exc:
-            return json_response(400, {"error": str(exc)})
-        return await self._control_result(inter, body)
-
-    async def _c_click(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
-        try:
-            inter = await self.click(int(body["message_id"]), body["custom_id"],
-                                     user=int(body["user_id"]), values=body.get("values"))
-        except (KeyError, LookupError, ValueError, PermissionError, RuntimeError) as exc:
-            return json_response(400, {"error": str(exc)})
-        return await self._control_result(inter, body)
-
-    async def _c_voice(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
-        try:
-            guild = self.guilds[int(body["guild_id"])]
-            member = guild.members[int(body["user_id"])]
-            if body.get("channel_id") is None:
-                await self.leave_voice(guild, member)
-            else:
-                await self.join_voice(guild, member, guild.channels[int(body["channel_id"])])
-        except (KeyError, ValueError) as exc:
-            return json_response(400, {"error": f"{type(exc).__name__}: {exc}"})
-        return json_response(200, {"ok": True})
-
-    async def _c_requests(self, request: web.Request) -> web.Response:
-        return json_response(200, [
-            {"method": r.method, "path": r.path, "query": r.query, "json": r.json,
-             "status": r.status} for r in self.requests])
-
-    async def _c_errors(self, request: web.Request) -> web.Response:
-        return json_response(200, self.errors)
-
-    async def _c_messages(self, request: web.Request) -> web.Response:
-        return json_response(200, self.messages.get(int(request.match_info["channel_id"]), []))
-
-    async def _c_interaction(self, request: web.Request) -> web.Response:
-        inter = self.interactions.get(int(request.match_info["interaction_id"]))
-        if inter is None:
-            return json_response(404, {"error": "unknown interaction"})
-        return json_response(200, self._interaction_json(inter))
-
-    async def _c_world(self, request: web.Request) -> web.Response:
-        return json_response(200, self.world())
-
-    def world(self) -> dict[str, Any]:
-        return {
-            "bot": {"id": str(self.bot_user.id), "name": self.bot_user.username},
-            "application_id": str(self.application_id),
-            "guilds": [{
-                "id": str(g.id), "name": g.name,
-                "channels": [{"id": str(c.id), "name": c.name, "type": c.type}
-                             for c in g.channels.values()],
-                "members": [{"id": str(m.id), "name": m.name} for m in g.members.values()],
-            } for g in self.guilds.values()],
-            "commands": {str(k): [c["name"] for c in v.values()]
-                         for k, v in self.synced_commands.items()},
-        }
-
-
 # -- standalone ------------------------------------------------------------------------------
 async def _serve(args: argparse.Namespace) -> None:
     fake = FakeDiscord(token=args.token, host=args.host, port=args.port, shards=args.shards,
@@ -564,5 +340,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
-
-

@@ -1,6 +1,6 @@
-"""Gateway side of the fake Discord: websocket sessions, IDENTIFY/RESUME, dispatch with
-sequence numbers and a replay buffer, voice state (op 4), member chunking (op 8) and the
-fault injections (op 7, op 9, abrupt drops, close codes)."""
+"""Gateway side of the fake Discord: websocket connections, sessions (sequence numbers and
+a replay buffer), IDENTIFY/RESUME, intent-gated dispatch and the fault injections (op 7,
+op 9, abrupt drops, close codes). Voice (op 4) and chunking (op 8) are in discord_voice.py."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from .discord_models import P, VoiceState, random_token, sid
+from .discord_models import random_token
 
 if TYPE_CHECKING:
     from .discord import FakeDiscord
-    from .discord_models import Guild, Member
+    from .discord_models import Guild
 
 # intents
 GUILDS = 1 << 0
@@ -323,84 +323,6 @@ class GatewayMixin:
             raise RuntimeError(f"fake discord: no gateway session handles guild {guild_id}; "
                                "is the bot connected (IDENTIFY done)?")
         return sessions[-1]
-
-    # -- voice -------------------------------------------------------------------------------
-    def _voice_state_op(self: FakeDiscord, session: GatewaySession, d: Any) -> None:
-        self.voice_updates.append(d)
-        if not isinstance(d, dict):
-            return
-        guild_id, channel_id = sid(d.get("guild_id")), sid(d.get("channel_id"))
-        guild = self.guilds.get(guild_id) if guild_id is not None else None
-
-        def deny(reason: str) -> None:
-            self.voice_denied.append({"payload": d, "reason": reason})
-
-        if guild is None or not session.handles_guild(guild.id):
-            deny("unknown guild for this shard")
-            return
-        me = guild.me
-        prev = guild.voice_states.get(me.id)
-        state = VoiceState(guild.id, me.id, channel_id, session.id,
-                           self_mute=bool(d.get("self_mute")), self_deaf=bool(d.get("self_deaf")))
-        if channel_id is None:
-            guild.voice_states.pop(me.id, None)
-            self._dispatch_voice_state(guild, me, state)
-            return
-        channel = guild.channels.get(channel_id)
-        if channel is None or not channel.is_voice:
-            deny("not a voice channel")
-            return
-        perms = guild.permissions_for(me, channel)
-        if not perms & P.VIEW_CHANNEL or not perms & P.CONNECT:
-            deny("missing VIEW_CHANNEL/CONNECT")
-            return
-        others = [m for m in guild.voice_members(channel) if m.id != me.id]
-        if channel.user_limit and len(others) >= channel.user_limit and not (
-                perms & P.MOVE_MEMBERS):
-            deny("voice channel is full")
-            return
-        guild.voice_states[me.id] = state
-        self._dispatch_voice_state(guild, me, state)
-        if prev is None or prev.channel_id is None:
-            self._voice_server_update(session, guild)
-
-    def _voice_server_update(self: FakeDiscord, session: GatewaySession, guild: Guild,
-                             endpoint: str | None = ...) -> None:  # type: ignore[assignment]
-        if endpoint is ...:
-            endpoint = self.voice_endpoint or f"127.0.0.1:{self.port}"
-        data = {"token": random_token(8), "guild_id": str(guild.id), "endpoint": endpoint}
-        self.voice_server_updates.append(data)
-        session.dispatch("VOICE_SERVER_UPDATE", data)
-        self._pulse()
-
-    def _dispatch_voice_state(self: FakeDiscord, guild: Guild, member: Member,
-                              state: VoiceState) -> None:
-        self._dispatch_guild(guild.id, "VOICE_STATE_UPDATE", state.payload(member),
-                             GUILD_VOICE_STATES)
-
-    def _request_members(self: FakeDiscord, session: GatewaySession, d: Any) -> None:
-        self.chunk_requests.append(d)
-        if not isinstance(d, dict):
-            return
-        gids = d.get("guild_id")
-        for gid in gids if isinstance(gids, list) else [gids]:
-            guild = self.guilds.get(sid(gid) or 0)
-            if guild is None:
-                continue
-            members = list(guild.members.values())
-            if d.get("user_ids"):
-                wanted = {int(u) for u in d["user_ids"]}
-                members = [m for m in members if m.id in wanted]
-            elif d.get("query"):
-                members = [m for m in members
-                           if m.user.username.lower().startswith(d["query"].lower())]
-            if d.get("limit"):
-                members = members[: d["limit"]]
-            chunk = {"guild_id": str(guild.id), "members": [m.payload() for m in members],
-                     "chunk_index": 0, "chunk_count": 1, "not_found": []}
-            if d.get("nonce") is not None:
-                chunk["nonce"] = d["nonce"]
-            session.dispatch("GUILD_MEMBERS_CHUNK", chunk)
 
     # -- fault injection ---------------------------------------------------------------------
     def _live_conns(self: FakeDiscord, shard_id: int | None) -> list[GatewayConnection]:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import discord
+from discord.ext import commands
 
-from .discord import Channel, FakeDiscord, Guild, Member
+from .discord import Channel, FakeDiscord, Guild, Member, point_discord_py_at
 
 
 class FastClient(discord.Client):
@@ -19,6 +20,29 @@ class FastClient(discord.Client):
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         return None
+
+
+class FastShardedBot(commands.AutoShardedBot):
+    """AutoShardedBot without that sleep (discord.py sleeps before shard 1's IDENTIFY too)."""
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        return None
+
+
+def make_client(intents: discord.Intents | None = None, **kw: Any) -> FastClient:
+    return FastClient(intents=intents or discord.Intents.default(), guild_ready_timeout=0.1,
+                      **kw)
+
+
+@contextlib.asynccontextmanager
+async def fake_discord(**kw: Any) -> AsyncIterator[FakeDiscord]:
+    """A started FakeDiscord with discord.py pointed at it (restored afterwards)."""
+    async with FakeDiscord(**kw) as fake:
+        restore = point_discord_py_at(fake.api_base)
+        try:
+            yield fake
+        finally:
+            restore()
 
 
 @dataclass
@@ -87,6 +111,25 @@ class Recorder:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(fut, remaining)
         return self.items
+
+
+def voice_listener(rec: Recorder) -> Any:
+    """on_voice_state_update recording (member id, before channel id, after channel id):
+    discord.py mutates the VoiceState objects later, so record ids at event time."""
+
+    async def on_voice_state_update(member: discord.Member, before: discord.VoiceState,
+                                    after: discord.VoiceState) -> None:
+        rec.add((member.id, before.channel and before.channel.id,
+                 after.channel and after.channel.id))
+
+    return on_voice_state_update
+
+
+def ready_listener(rec: Recorder) -> Any:
+    async def on_ready() -> None:
+        rec.add(True)
+
+    return on_ready
 
 
 class RecordingVoiceProtocol(discord.VoiceProtocol):

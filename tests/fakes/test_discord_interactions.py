@@ -10,18 +10,14 @@ import discord
 import pytest
 from discord import app_commands
 
-from .discord import FakeDiscord, point_discord_py_at
-from .discord_testkit import FastClient, World, build_world, running
+from .discord import FakeDiscord
+from .discord_testkit import FastClient, World, build_world, fake_discord, make_client, running
 
 
 @pytest.fixture
 async def fake():
-    async with FakeDiscord() as f:
-        restore = point_discord_py_at(f.api_base)
-        try:
-            yield f
-        finally:
-            restore()
+    async with fake_discord() as f:
+        yield f
 
 
 @pytest.fixture
@@ -31,7 +27,7 @@ def world(fake: FakeDiscord) -> World:
 
 @pytest.fixture
 def client() -> FastClient:
-    return FastClient(intents=discord.Intents.default(), guild_ready_timeout=0.1)
+    return make_client()
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from .discord_commands import validate_command_list
 from .discord_validate import (
     FormErrors,
-    validate_command_list,
     validate_components,
     validate_embeds,
     validate_message,
