@@ -92,8 +92,8 @@ class MusicBot(commands.AutoShardedBot):
         db_settings, cache = self.settings.database, self.settings.cache
         self.db = Database(self.settings.database_url, slow_query_ms=db_settings.slow_query_ms)
         await self.db.connect()
-        if db_settings.auto_upgrade:
-            await self.db.upgrade()
+        await self.db.ensure_schema(auto_upgrade=db_settings.auto_upgrade)
+        await FlagStore(self.db).seed_defaults()
         self.guild_settings = GuildSettingsCache(
             GuildSettingsStore(self.db), ttl=cache.guild_ttl, max_size=cache.max_guilds
         )

@@ -58,6 +58,10 @@ async def reply(interaction: discord.Interaction[Any], message: str, *, ephemera
     await interaction.followup.send(message, ephemeral=ephemeral)
 
 
+class SlowDown(app_commands.CheckFailure):
+    """The per-user rate limit refused a command (a CheckFailure, so discord.py routes it)."""
+
+
 class MusicCommandTree(app_commands.CommandTree["MusicBot"]):
     """Binds a correlation id per interaction and turns errors into friendly replies."""
 
@@ -119,7 +123,7 @@ def begin_interaction(
         return
     retry_after = limiter.hit(interaction.user.id, limit)
     if retry_after > 0:
-        raise RateLimited(retry_after)
+        raise SlowDown(RateLimited(retry_after).message)
     logger.info(
         "{} by {} in guild {}",
         command_label(interaction),

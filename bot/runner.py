@@ -61,6 +61,11 @@ async def run_bot(settings: Settings, config_path: Path | None) -> int:
 
 
 def _fatal(error: BaseException | None) -> int:
+    from bot.db import SchemaOutdatedError
+
+    if isinstance(error, SchemaOutdatedError):
+        logger.error("{}", error)
+        return 2
     if isinstance(error, discord.LoginFailure):
         logger.error(
             "Discord rejected the bot token. Copy a fresh one from the Developer Portal "

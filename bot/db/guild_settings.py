@@ -19,14 +19,14 @@ from bot.db.timestamps import utcnow
 
 __all__ = ["AUTOPLAY_MODES", "GuildSettings", "GuildSettingsStore", "validate_changes"]
 
-AUTOPLAY_MODES = frozenset({"off", "related", "recommended"})
+AUTOPLAY_MODES = frozenset({"off", "similar", "artist", "genre", "mixed"})
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 
 
 @dataclass(frozen=True, slots=True)
 class GuildSettings:
-    """A guild's settings; a guild that never changed anything gets the defaults."""
+    """A guild's settings; a guild that never changed anything gets the store's defaults."""
 
     guild_id: int
     default_volume: int = 100
@@ -151,23 +151,32 @@ def _check_consistency(settings: GuildSettings) -> None:
 
 
 class GuildSettingsStore:
-    """Reads and writes ``GuildConfig`` rows as ``GuildSettings`` values."""
+    """Reads and writes ``GuildConfig`` rows as ``GuildSettings`` values.
 
-    def __init__(self, database: Database) -> None:
+    A guild without a row gets ``defaults(guild_id)``: the process's configured
+    guild defaults, or the ``GuildSettings`` field defaults when none are given.
+    The first ``update`` stores a whole row, the defaults of that moment
+    included, so later changes to the configured defaults no longer reach it.
+    """
+
+    def __init__(
+        self, database: Database, defaults: Callable[[int], GuildSettings] | None = None
+    ) -> None:
         self._db = database
+        self._defaults = defaults or GuildSettings
 
     async def get(self, guild_id: int) -> GuildSettings:
         """Return the guild's settings, the defaults if it never changed any."""
         async with self._db.session() as session:
             row = await session.get(GuildConfig, guild_id)
-        return GuildSettings.from_row(row) if row else GuildSettings(guild_id=guild_id)
+        return GuildSettings.from_row(row) if row else self._defaults(guild_id)
 
     async def update(self, guild_id: int, **changes: Any) -> GuildSettings:
         """Validate and apply a partial update in one transaction; return the result."""
         clean = validate_changes(changes)
         async with self._db.transaction() as session:
             row = await session.get(GuildConfig, guild_id, with_for_update=True)
-            current = GuildSettings.from_row(row) if row else GuildSettings(guild_id=guild_id)
+            current = GuildSettings.from_row(row) if row else self._defaults(guild_id)
             updated = dataclasses.replace(current, **clean)
             _check_consistency(updated)
             values = _row_values(updated)
@@ -181,7 +190,7 @@ class GuildSettingsStore:
         """Forget the guild's settings so the defaults apply again."""
         async with self._db.transaction() as session:
             await session.execute(delete(GuildConfig).where(GuildConfig.guild_id == guild_id))
-        return GuildSettings(guild_id=guild_id)
+        return self._defaults(guild_id)
 
 
 def _row_values(settings: GuildSettings) -> dict[str, Any]:

@@ -139,6 +139,11 @@ class QueueItem(Base):
     requester_id: Mapped[int] = mapped_column(BigInteger)
     added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     is_autoplay: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Text, not String(255): an HTTP source's identifier is the whole URL.
+    identifier: Mapped[str] = mapped_column(Text, default="")
+    artwork_url: Mapped[str | None] = mapped_column(Text)
+    is_stream: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_seekable: Mapped[bool] = mapped_column(Boolean, default=True)
 
     queue: Mapped[Queue] = relationship(back_populates="items")
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from bot.db.database import Database
+from bot.db.dialect_insert import dialect_insert
 from bot.db.models import Queue, QueueItem
 from bot.db.timestamps import utcnow
 
@@ -19,7 +20,11 @@ LOOP_MODES = frozenset({"off", "track", "queue"})
 
 @dataclass(slots=True)
 class StoredTrack:
-    """A queued track as persisted: Lavalink's ``encoded`` blob plus what the UI shows."""
+    """A queued track as persisted: Lavalink's ``encoded`` blob plus what the UI shows.
+
+    ``identifier``, ``artwork_url``, ``is_stream`` and ``is_seekable`` are
+    Lavalink's track info, kept so a resumed track behaves as it did before.
+    """
 
     encoded: str
     title: str
@@ -30,6 +35,10 @@ class StoredTrack:
     source: str | None = None
     is_autoplay: bool = False
     added_at: datetime = field(default_factory=utcnow)
+    identifier: str = ""
+    artwork_url: str | None = None
+    is_stream: bool = False
+    is_seekable: bool = True
 
 
 @dataclass(slots=True)
@@ -72,7 +81,8 @@ class QueueStore:
     async def save_snapshot(self, snapshot: QueueSnapshot) -> None:
         """Replace the guild's stored queue with ``snapshot`` in one transaction."""
         async with self._db.transaction() as session:
-            queue = await session.get(Queue, snapshot.guild_id)
+            # Locked (on PostgreSQL) so a concurrent append_tracks waits for the new queue.
+            queue = await session.get(Queue, snapshot.guild_id, with_for_update=True)
             if queue is None:
                 queue = Queue(guild_id=snapshot.guild_id)
                 session.add(queue)
@@ -86,6 +96,34 @@ class QueueStore:
                     insert(QueueItem),
                     [_item_values(snapshot.guild_id, i, t) for i, t in enumerate(snapshot.tracks)],
                 )
+
+    async def append_tracks(self, guild_id: int, tracks: Sequence[StoredTrack]) -> int:
+        """Add ``tracks`` after the guild's last one, atomically; return the first new position.
+
+        Safe for concurrent callers: each batch lands whole and contiguous, and
+        no append is lost. A guild without a stored queue gets an empty one first.
+        """
+        now = utcnow()
+        touch = (
+            dialect_insert(self._db.kind, Queue)
+            .values(guild_id=guild_id, **_EMPTY_QUEUE_STATE, updated_at=now)
+            .on_conflict_do_update(index_elements=[Queue.guild_id], set_={"updated_at": now})
+        )
+        async with self._db.transaction() as session:
+            # A write first: it row-locks the queue on PostgreSQL (as FOR UPDATE would)
+            # and takes SQLite's single write lock before anything is read, so the
+            # next position below cannot be computed by two writers at once.
+            await session.execute(touch)
+            last = await session.scalar(
+                select(func.max(QueueItem.position)).where(QueueItem.guild_id == guild_id)
+            )
+            start = 0 if last is None else last + 1
+            if tracks:
+                await session.execute(
+                    insert(QueueItem),
+                    [_item_values(guild_id, start + i, t) for i, t in enumerate(tracks)],
+                )
+        return start
 
     async def load_snapshot(self, guild_id: int) -> QueueSnapshot | None:
         """Return the guild's stored queue, or None if it has none."""
@@ -159,34 +197,19 @@ _STATE_FIELDS = (
 )
 
 
+# Each StoredTrack field is the QueueItem column of the same name.
+_TRACK_FIELDS = tuple(f.name for f in fields(StoredTrack))
+_EMPTY_QUEUE_STATE = {name: getattr(QueueSnapshot(guild_id=0), name) for name in _STATE_FIELDS}
+
+
 def _item_values(guild_id: int, position: int, track: StoredTrack) -> dict[str, object]:
-    return {
-        "guild_id": guild_id,
-        "position": position,
-        "encoded": track.encoded,
-        "title": track.title,
-        "author": track.author,
-        "length_ms": track.length_ms,
-        "uri": track.uri,
-        "source": track.source,
-        "requester_id": track.requester_id,
-        "added_at": track.added_at,
-        "is_autoplay": track.is_autoplay,
-    }
+    values: dict[str, object] = {name: getattr(track, name) for name in _TRACK_FIELDS}
+    values.update(guild_id=guild_id, position=position)
+    return values
 
 
 def _track(item: QueueItem) -> StoredTrack:
-    return StoredTrack(
-        encoded=item.encoded,
-        title=item.title,
-        author=item.author,
-        length_ms=item.length_ms,
-        requester_id=item.requester_id,
-        uri=item.uri,
-        source=item.source,
-        is_autoplay=item.is_autoplay,
-        added_at=item.added_at,
-    )
+    return StoredTrack(**{name: getattr(item, name) for name in _TRACK_FIELDS})
 
 
 def _snapshot(queue: Queue, items: Iterable[QueueItem]) -> QueueSnapshot:

@@ -116,6 +116,9 @@ class PlaybackPersistence:
     def changed(self, session: GuildSession) -> None:
         """The session's queue or settings changed: save it soon."""
         self._deleted.discard(session.guild_id)
+        # The snapshot carries the position; an older pending progress write must not
+        # land after it and undo a change of the current track.
+        self.progress.discard(session.guild_id)
         self._dirty[session.guild_id] = session
         self._wake.set()
 
@@ -189,4 +192,3 @@ class PlaybackPersistence:
             self._task = None
         await self.flush()
         await self.progress.close()
-

@@ -432,12 +432,16 @@ class PlaybackService:
         except Exception as exc:  # history is best effort: playback must not suffer
             logger.warning("could not record play history: {}", exc)
 
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Wait for history writes in flight."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=timeout)
+
     async def close(self) -> None:
         """Cancel idle timers and wait for history writes in flight."""
         for session in self.sessions.values():
             session.cancel_idle()
-        if self._background:
-            await asyncio.wait(set(self._background), timeout=5)
+        await self.settle()
 
     # -- Lavalink events ------------------------------------------------------
 

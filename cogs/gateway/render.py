@@ -23,12 +23,14 @@ def escape(text: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
-def track_line(track: QueuedTrack, *, link: bool = True) -> str:
+def track_line(track: QueuedTrack, *, length: bool = True) -> str:
     """`[Title](uri) · Author · 3:07` for lists."""
     title = clip(escape(track.title), 80)
-    shown = f"[{title}]({track.uri})" if link and track.uri else f"**{title}**"
-    length = "live" if track.is_stream else format_duration(track.length_ms)
-    return f"{shown} · {clip(escape(track.author), 40)} · {length}"
+    shown = f"[{title}]({track.uri})" if track.uri else f"**{title}**"
+    line = f"{shown} · {clip(escape(track.author), 40)}"
+    if length:
+        line += " · " + ("live" if track.is_stream else format_duration(track.length_ms))
+    return line
 
 
 def message_embed(text: str, *, colour: discord.Colour = ACCENT) -> discord.Embed:
@@ -112,6 +114,7 @@ def history_embed(tracks: list[QueuedTrack]) -> discord.Embed:
         embed.description = "Nothing has been played here yet."
     else:
         embed.description = clip(
-            "\n".join(f"`{i}.` {track_line(t)}" for i, t in enumerate(tracks, 1)), 4096
+            "\n".join(f"`{i}.` {track_line(t, length=False)}" for i, t in enumerate(tracks, 1)),
+            4096,
         )
     return embed

@@ -68,6 +68,8 @@ def bot_settings(
         "lavalink": LavalinkSettings.model_validate({"nodes": [lavalink.node_config()]}),
         "api": base.api.model_copy(update={"enabled": False}),
         "database": base.database.model_copy(update={"flush_interval": 0.05}),
+        # Tests run many commands quickly; the rate limit has its own test.
+        "limits": base.limits.model_copy(update={"commands_per_user_per_10s": 1000}),
     }
     for section, values in overrides.items():
         update[section] = getattr(base, section).model_copy(update=values)
@@ -126,8 +128,9 @@ async def start_bot(settings: Settings) -> RunningBot:
     bot.add_listener(on_node_ready, "on_node_ready")
     task = asyncio.create_task(bot.start(token), name="bot-under-test")
     ready = asyncio.ensure_future(asyncio.gather(bot.wait_until_ready(), node_ready))
-    done, _ = await asyncio.wait({task, ready}, timeout=READY_TIMEOUT,
-                                 return_when=asyncio.FIRST_COMPLETED)
+    done, _ = await asyncio.wait(
+        {task, ready}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+    )
     if ready not in done:
         ready.cancel()
         await bot.close()
@@ -164,13 +167,20 @@ class Harness:
         return self.running.bot
 
     async def slash(
-        self, name: str, *, user: Member | None = None, world: GuildWorld | None = None,
+        self,
+        name: str,
+        *,
+        user: Member | None = None,
+        world: GuildWorld | None = None,
         **options: Any,
     ) -> Interaction:
         """Run /name as `user` (alice by default) in the world's text channel."""
         w = world or self.world
         return await self.discord.slash(
-            name, user=user or w.alice, guild=w.guild, channel=w.text,
+            name,
+            user=user or w.alice,
+            guild=w.guild,
+            channel=w.text,
             options={k: v for k, v in options.items() if v is not None},
         )
 
@@ -184,8 +194,11 @@ class Harness:
         for i in range(1, count + 1):
             url = f"https://example.com/{prefix}{i}"
             self.lavalink.add_track(
-                title=f"Track {prefix.upper()}{i}", author=f"Artist {i}", length=length,
-                identifier=f"{prefix}{i}", uri=url,
+                title=f"Track {prefix.upper()}{i}",
+                author=f"Artist {i}",
+                length=length,
+                identifier=f"{prefix}{i}",
+                uri=url,
             )
             urls.append(url)
         return urls
@@ -211,33 +224,48 @@ class Harness:
         request = await self.lavalink.wait_for_request(path=matches, since=since, timeout=timeout)
         return request.json
 
-    async def playing(self, identifier: str, *, guild: GuildWorld | None = None,
-                      timeout: float = 5.0) -> dict[str, Any]:
+    async def playing(
+        self, identifier: str, *, guild: GuildWorld | None = None, timeout: float = 5.0
+    ) -> dict[str, Any]:
         """Wait until Lavalink's player in the guild plays the track `identifier`."""
         gid = (guild or self.world).guild.id
         await self.lavalink.wait_for_event(
-            "TrackStartEvent", guild_id=gid, timeout=timeout,
+            "TrackStartEvent",
+            guild_id=gid,
+            timeout=timeout,
             predicate=lambda e: e["track"]["info"]["identifier"] == identifier,
         )
         player = self.lavalink.player(gid)
         assert player is not None
         return player
 
-    async def join(self, member: Member | None = None, channel: Channel | None = None,
-                   world: GuildWorld | None = None) -> None:
+    async def join(
+        self,
+        member: Member | None = None,
+        channel: Channel | None = None,
+        world: GuildWorld | None = None,
+    ) -> None:
         """Put a member in a voice channel (alice in Lounge by default)."""
         w = world or self.world
         await self.discord.join_voice(w.guild, member or w.alice, channel or w.voice)
 
 
 @contextlib.asynccontextmanager
-async def harness(tmp_path: Path, *, clock_speed: float = 1.0,
-                  player_update_interval: float = 5.0, start: bool = True,
-                  **overrides: Any) -> AsyncIterator[Harness]:
+async def harness(
+    tmp_path: Path,
+    *,
+    clock_speed: float = 1.0,
+    player_update_interval: float = 5.0,
+    start: bool = True,
+    **overrides: Any,
+) -> AsyncIterator[Harness]:
     """Fakes up, world built, bot started; everything torn down afterwards."""
-    async with FakeDiscord() as discord_fake, FakeLavalink(
-        clock_speed=clock_speed, player_update_interval=player_update_interval
-    ) as lavalink:
+    async with (
+        FakeDiscord() as discord_fake,
+        FakeLavalink(
+            clock_speed=clock_speed, player_update_interval=player_update_interval
+        ) as lavalink,
+    ):
         h = Harness(discord_fake, lavalink, tmp_path / "data", build_guild(discord_fake, "Guild A"))
         try:
             if start:

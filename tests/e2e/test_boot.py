@@ -29,8 +29,13 @@ async def test_ping_answers_through_the_interaction_callback(h: Harness) -> None
 
 async def test_play_joins_voice_and_mafic_sends_voice_to_lavalink(h: Harness) -> None:
     """/play: op 4 to the member's channel, voice forwarded to Lavalink, the track starts."""
-    h.lavalink.add_track(title="Song A", author="Artist", length=180_000, identifier="a1",
-                         uri="https://example.com/a1")
+    h.lavalink.add_track(
+        title="Song A",
+        author="Artist",
+        length=180_000,
+        identifier="a1",
+        uri="https://example.com/a1",
+    )
     await h.join()
     message = await h.reply("play", query="https://example.com/a1")
     assert "Song A" in message["embeds"][0]["description"]

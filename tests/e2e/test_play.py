@@ -16,8 +16,13 @@ def embed_text(message: dict) -> str:
 
 async def test_play_search_queues_the_first_result(h: Harness) -> None:
     """Search text goes to Lavalink with the ytsearch: prefix; the first result plays."""
-    h.lavalink.add_track(title="Daft Punk - One More Time", author="Daft Punk", length=320_000,
-                         identifier="omt", uri="https://www.youtube.com/watch?v=omt")
+    h.lavalink.add_track(
+        title="Daft Punk - One More Time",
+        author="Daft Punk",
+        length=320_000,
+        identifier="omt",
+        uri="https://www.youtube.com/watch?v=omt",
+    )
     await h.join()
     message = await h.reply("play", query="one more time")
     assert "One More Time" in embed_text(message)
@@ -29,8 +34,13 @@ async def test_play_search_queues_the_first_result(h: Harness) -> None:
 async def test_play_playlist_queues_every_track(h: Harness) -> None:
     """A playlist URL queues all its tracks and says so."""
     tracks = [
-        h.lavalink.add_track(title=f"P{i}", author="A", length=100_000, identifier=f"p{i}",
-                             uri=f"https://example.com/p{i}")
+        h.lavalink.add_track(
+            title=f"P{i}",
+            author="A",
+            length=100_000,
+            identifier=f"p{i}",
+            uri=f"https://example.com/p{i}",
+        )
         for i in range(5)
     ]
     h.lavalink.add_playlist("Road Trip", tracks, url="https://example.com/list/road")
@@ -45,8 +55,13 @@ async def test_playlist_truncated_at_queue_limit(h: Harness) -> None:
     assert h.bot.guild_settings is not None
     await h.bot.guild_settings.update(h.world.guild.id, max_queue_length=3)
     tracks = [
-        h.lavalink.add_track(title=f"Q{i}", author="A", length=100_000, identifier=f"q{i}",
-                             uri=f"https://example.com/q{i}")
+        h.lavalink.add_track(
+            title=f"Q{i}",
+            author="A",
+            length=100_000,
+            identifier=f"q{i}",
+            uri=f"https://example.com/q{i}",
+        )
         for i in range(6)
     ]
     h.lavalink.add_playlist("Big", tracks, url="https://example.com/list/big")
