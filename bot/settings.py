@@ -128,6 +128,8 @@ class LimitsSettings(Section):
     searches_per_user_per_minute: int = Field(default=20, ge=1)
     idle_disconnect_s: float = Field(default=300.0, gt=0)
     position_save_interval: float = Field(default=5.0, gt=0)
+    now_playing_min_edit_s: float = Field(default=1.5, ge=0)
+    now_playing_refresh_s: float = Field(default=15.0, gt=0)
     bus_queue_size: int = Field(default=1_000, ge=1)
     bus_put_timeout: float = Field(default=1.0, ge=0)
 

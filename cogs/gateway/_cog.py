@@ -21,15 +21,15 @@ from cogs.gateway.now_playing import NowPlayingMessages
 if TYPE_CHECKING:
     from bot.app import MusicBot
 
-NOW_PLAYING_REFRESH = 15.0
-
 
 class GatewayCog(commands.Cog, name="gateway"):
     """Relays between Discord and the bus; owns the now-playing messages."""
 
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
-        self.now_playing = NowPlayingMessages(bot, refresh_interval=NOW_PLAYING_REFRESH)
+        self.now_playing = NowPlayingMessages(
+            bot, min_interval=lambda: bot.settings.limits.now_playing_min_edit_s
+        )
         self._subscriptions: list[Subscription] = []
 
     async def cog_load(self) -> None:
@@ -39,7 +39,11 @@ class GatewayCog(commands.Cog, name="gateway"):
             self.bot.bus.subscribe(Channel.UI_NOW, self.now_playing.on_update, name="now-playing"),
             self.bot.bus.subscribe(Channel.TO_DISCORD, self.on_audio_event, name="gateway"),
         ]
-        self.bot.jobs.every(NOW_PLAYING_REFRESH, "now-playing-refresh", self.now_playing.refresh)
+        self.bot.jobs.every(
+            self.bot.settings.limits.now_playing_refresh_s,
+            "now-playing-refresh",
+            self.now_playing.refresh,
+        )
 
     async def cog_unload(self) -> None:
         """Unsubscribe and stop pending edits."""

@@ -1,9 +1,9 @@
 """One now-playing message per guild, kept up to date from `discord-bot:ui:now`.
 
 Throttling: updates for a guild are collected; the message is edited at most
-once per `min_interval` seconds with the latest state, so a burst of events
-(skip, skip, skip) costs one edit. A refresh job moves the progress bar every
-`refresh_interval` seconds while a track plays. An edit that finds the message
+once per `limits.now_playing_min_edit_s` seconds with the latest state, so a
+burst of events (skip, skip, skip) costs one edit. A refresh job moves the
+progress bar every `limits.now_playing_refresh_s` seconds while a track plays. An edit that finds the message
 deleted posts a new one. discord.py honours Discord's rate-limit headers for
 every edit.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -45,12 +46,9 @@ class _GuildMessage:
 class NowPlayingMessages:
     """Posts, edits and retires the now-playing message of each guild."""
 
-    def __init__(
-        self, bot: MusicBot, *, min_interval: float = 1.5, refresh_interval: float = 15.0
-    ) -> None:
+    def __init__(self, bot: MusicBot, *, min_interval: Callable[[], float]) -> None:
         self.bot = bot
         self.min_interval = min_interval
-        self.refresh_interval = refresh_interval
         self.view = NowPlayingView(bot)
         self._guilds: dict[int, _GuildMessage] = {}
 
@@ -75,7 +73,7 @@ class NowPlayingMessages:
 
     async def _flush(self, guild_id: int, entry: _GuildMessage) -> None:
         while entry.dirty:
-            wait = entry.last_edit + self.min_interval - time.monotonic()
+            wait = entry.last_edit + self.min_interval() - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             entry.dirty = False

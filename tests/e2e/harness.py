@@ -69,10 +69,12 @@ def bot_settings(
         "api": base.api.model_copy(update={"enabled": False}),
         "database": base.database.model_copy(update={"flush_interval": 0.05}),
         # Tests run many commands quickly; the rate limit has its own test.
-        "limits": base.limits.model_copy(update={"commands_per_user_per_10s": 1000}),
+        "limits": base.limits.model_copy(
+            update={"commands_per_user_per_10s": 1000, "now_playing_min_edit_s": 0.02}
+        ),
     }
     for section, values in overrides.items():
-        update[section] = getattr(base, section).model_copy(update=values)
+        update[section] = update.get(section, getattr(base, section)).model_copy(update=values)
     return base.model_copy(update=update)
 
 

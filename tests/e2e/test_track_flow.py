@@ -31,8 +31,13 @@ def started(h: Harness) -> list[str]:
 async def queue_tracks(h: Harness, count: int) -> None:
     """Queue `count` short tracks with a playlist, so they are queued in one command."""
     tracks = [
-        h.lavalink.add_track(title=f"S{i}", author="A", length=SHORT, identifier=f"s{i}",
-                             uri=f"https://example.com/s{i}")
+        h.lavalink.add_track(
+            title=f"S{i}",
+            author="A",
+            length=SHORT,
+            identifier=f"s{i}",
+            uri=f"https://example.com/s{i}",
+        )
         for i in range(1, count + 1)
     ]
     h.lavalink.add_playlist("Shorts", tracks, url="https://example.com/list/shorts")
@@ -44,8 +49,8 @@ async def test_queue_plays_through_and_announces_the_end(fast: Harness) -> None:
     """Loop off: every track once, in order, then "The queue has ended" in the channel."""
     await queue_tracks(fast, 3)
     await fast.discord.wait_for_message(
-        fast.world.text, lambda m: any("queue has ended" in (e.get("description") or "")
-                                       for e in m["embeds"])
+        fast.world.text,
+        lambda m: any("queue has ended" in (e.get("description") or "") for e in m["embeds"]),
     )
     assert started(fast) == ["s1", "s2", "s3"]
 
@@ -77,7 +82,8 @@ async def test_failing_track_is_reported_and_skipped(fast: Harness) -> None:
         lambda m: any("Couldn't play **S1**" in (e.get("description") or "") for e in m["embeds"]),
     )
     await fast.lavalink.wait_for_event(
-        "TrackStartEvent", guild_id=fast.world.guild.id,
+        "TrackStartEvent",
+        guild_id=fast.world.guild.id,
         predicate=lambda e: e["track"]["info"]["identifier"] == "s2",
     )
 
