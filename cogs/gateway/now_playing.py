@@ -3,9 +3,9 @@
 Throttling: updates for a guild are collected; the message is edited at most
 once per `limits.now_playing_min_edit_s` seconds with the latest state, so a
 burst of events (skip, skip, skip) costs one edit. A refresh job moves the
-progress bar every `limits.now_playing_refresh_s` seconds while a track plays. An edit that finds the message
-deleted posts a new one. discord.py honours Discord's rate-limit headers for
-every edit.
+progress bar every `limits.now_playing_refresh_s` seconds while a track
+plays. An edit that finds the message deleted posts a new one. discord.py
+honours Discord's rate-limit headers for every edit.
 """
 
 from __future__ import annotations

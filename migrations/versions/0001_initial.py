@@ -72,6 +72,10 @@ def upgrade() -> None:
         sa.Column("requester_id", sa.BigInteger(), nullable=False),
         sa.Column("added_at", TIMESTAMP, nullable=False),
         sa.Column("is_autoplay", sa.Boolean(), nullable=False),
+        sa.Column("identifier", sa.Text(), nullable=False),
+        sa.Column("artwork_url", sa.Text(), nullable=True),
+        sa.Column("is_stream", sa.Boolean(), nullable=False),
+        sa.Column("is_seekable", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["guild_id"],
             ["queues.guild_id"],

@@ -3,6 +3,9 @@
 PostgreSQL comes from ``BOT_TEST_POSTGRES_URL`` (default: the local server,
 user postgres, trust auth). Each test session creates ``bot_test_<random>``
 and drops it at the end; tests needing an empty database get their own.
+An unreachable server fails the PostgreSQL tests (CI must not pass without
+them); ``TEST_SKIP_POSTGRES=1`` skips them on purpose. That variable does
+not start with ``BOT_``: the top-level conftest clears those for every test.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from bot.db.models import Base
 POSTGRES_URL = os.environ.get(
     "BOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
+SKIP_POSTGRES_VARIABLE = "TEST_SKIP_POSTGRES"
+START_POSTGRES_COMMAND = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 SNOWFLAKE = 1234567890123456789
 T = TypeVar("T")
 
@@ -67,13 +72,27 @@ def _run_in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
         return executor.submit(asyncio.run, coroutine).result()
 
 
+def open_session_database() -> str:
+    """Create the session's database; skip if asked to, else fail saying how to fix it."""
+    if os.environ.get(SKIP_POSTGRES_VARIABLE, "") not in ("", "0"):
+        pytest.skip(f"PostgreSQL tests skipped: {SKIP_POSTGRES_VARIABLE} is set")
+    try:
+        return _run_in_own_loop(create_postgres_database())
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        shown = make_url(POSTGRES_URL).render_as_string(hide_password=True)
+        pytest.fail(
+            f"PostgreSQL is not reachable at {shown} ({exc!r}).\n"
+            f"Start the local server with `{START_POSTGRES_COMMAND}`, "
+            "point BOT_TEST_POSTGRES_URL at another one, "
+            f"or set {SKIP_POSTGRES_VARIABLE}=1 to skip the PostgreSQL tests.",
+            pytrace=False,
+        )
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """The session's PostgreSQL database (migrated by the first test that uses it)."""
-    try:
-        url = _run_in_own_loop(create_postgres_database())
-    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL unreachable at {make_url(POSTGRES_URL).host}: {exc!r}")
+    url = open_session_database()
     yield url
     _run_in_own_loop(drop_postgres_database(url))
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from bot.db.cache import FlagCache, GuildSettingsCache
@@ -50,6 +53,20 @@ def _counts(metrics: PersistenceMetrics, cache: str = "guild_settings") -> tuple
 
 
 @pytest.fixture
+def statements(database: Database) -> Iterator[list[str]]:
+    """Every SQL statement ``database`` sends during the test."""
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     """A clock starting at 0."""
     return FakeClock()
@@ -78,6 +95,24 @@ async def test_first_read_misses_and_loads_then_hits(
     assert await cache.get(SNOWFLAKE) == first
     assert store.reads == 1
     assert _counts(metrics) == (2, 1, 0, 0)
+
+
+async def test_repeated_reads_send_no_sql_and_writes_show_at_once(
+    database: Database, statements: list[str], metrics: PersistenceMetrics
+) -> None:
+    """Counted at the engine: one SELECT, then hits send nothing, even after a write."""
+    cache = GuildSettingsCache(GuildSettingsStore(database), metrics=metrics)
+    await cache.get(SNOWFLAKE)
+    assert [s.split()[0] for s in statements] == ["SELECT"]
+    statements.clear()
+    for _ in range(50):
+        await cache.get(SNOWFLAKE)
+    assert statements == []
+    await cache.update(SNOWFLAKE, default_volume=42)
+    assert statements  # the write went to the database
+    statements.clear()
+    assert (await cache.get(SNOWFLAKE)).default_volume == 42
+    assert statements == []
 
 
 async def test_a_write_is_visible_to_the_next_read_without_a_reload(

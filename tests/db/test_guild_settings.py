@@ -8,8 +8,22 @@ import pytest
 
 from bot.db.database import Database
 from bot.db.errors import InvalidSettingError
-from bot.db.guild_settings import GuildSettings, GuildSettingsStore
+from bot.db.guild_settings import AUTOPLAY_MODES, GuildSettings, GuildSettingsStore
 from tests.db.conftest import SNOWFLAKE
+
+SPEC_AUTOPLAY_MODES = ("off", "similar", "artist", "genre", "mixed")
+
+
+def _configured_defaults(guild_id: int) -> GuildSettings:
+    """What a `[guild_defaults]` section with non-default values turns into."""
+    return GuildSettings(
+        guild_id=guild_id,
+        default_volume=60,
+        autoplay_mode="mixed",
+        max_queue_length=200,
+        vote_skip_ratio=0.75,
+        default_source="soundcloud",
+    )
 
 
 async def test_a_guild_without_a_row_gets_the_defaults(database: Database) -> None:
@@ -46,6 +60,50 @@ async def test_reset_restores_the_defaults(database: Database) -> None:
     assert await store.get(SNOWFLAKE) == GuildSettings(guild_id=SNOWFLAKE)
 
 
+async def test_configured_defaults_apply_to_a_guild_without_a_row(database: Database) -> None:
+    """The process's guild defaults, not the dataclass's, answer for an untouched guild."""
+    store = GuildSettingsStore(database, defaults=_configured_defaults)
+    assert await store.get(SNOWFLAKE) == _configured_defaults(SNOWFLAKE)
+
+
+async def test_the_first_update_starts_from_the_configured_defaults(database: Database) -> None:
+    """Changing one setting keeps the configured values of all the others."""
+    store = GuildSettingsStore(database, defaults=_configured_defaults)
+    updated = await store.update(SNOWFLAKE, language="de")
+    assert updated == GuildSettings(
+        guild_id=SNOWFLAKE,
+        default_volume=60,
+        autoplay_mode="mixed",
+        max_queue_length=200,
+        vote_skip_ratio=0.75,
+        default_source="soundcloud",
+        language="de",
+    )
+    assert await store.get(SNOWFLAKE) == updated
+
+
+async def test_reset_returns_to_the_configured_defaults(database: Database) -> None:
+    """reset() gives back the process's defaults, as get() does afterwards."""
+    store = GuildSettingsStore(database, defaults=_configured_defaults)
+    await store.update(SNOWFLAKE, default_volume=150)
+    assert await store.reset(SNOWFLAKE) == _configured_defaults(SNOWFLAKE)
+    assert await store.get(SNOWFLAKE) == _configured_defaults(SNOWFLAKE)
+
+
+def test_autoplay_modes_are_the_product_specs() -> None:
+    """Exactly the modes the product spec lists, and the config accepts."""
+    assert frozenset(SPEC_AUTOPLAY_MODES) == AUTOPLAY_MODES
+    assert GuildSettings(guild_id=1).autoplay_mode == "off"
+
+
+@pytest.mark.parametrize("mode", SPEC_AUTOPLAY_MODES)
+async def test_every_autoplay_mode_can_be_stored(sqlite_db: Database, mode: str) -> None:
+    """Each mode is accepted and read back."""
+    store = GuildSettingsStore(sqlite_db)
+    await store.update(SNOWFLAKE, autoplay_mode=mode)
+    assert (await store.get(SNOWFLAKE)).autoplay_mode == mode
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
@@ -55,6 +113,7 @@ async def test_reset_restores_the_defaults(database: Database) -> None:
         ({"vote_skip_ratio": 1.5}, "vote_skip_ratio"),
         ({"vote_skip_ratio": float("nan")}, "vote_skip_ratio"),
         ({"autoplay_mode": "sometimes"}, "autoplay_mode"),
+        ({"autoplay_mode": "related"}, "autoplay_mode"),
         ({"max_queue_length": 0}, "max_queue_length"),
         ({"dj_role_id": 0}, "dj_role_id"),
         ({"language": "english"}, "language"),

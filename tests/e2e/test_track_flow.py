@@ -1,4 +1,4 @@
-"""Tracks ending by themselves: loop modes, queue end, failures, idle leave (fast Lavalink clock)."""
+"""Tracks ending by themselves: loop modes, queue end, failures, idle leave (fast clock)."""
 
 from __future__ import annotations
 
