@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import mafic
@@ -17,9 +18,17 @@ from bot.settings import LavalinkNode
 class NodeConnector:
     """Owns the process's NodePool; connects each node in the background until it is up."""
 
-    def __init__(self, client: Any, nodes: list[LavalinkNode], *, max_backoff: float = 30.0):
+    def __init__(
+        self,
+        client: Any,
+        nodes: list[LavalinkNode],
+        *,
+        on_connected: Callable[[mafic.Node[Any]], Awaitable[None]] | None = None,
+        max_backoff: float = 30.0,
+    ):
         self.pool: mafic.NodePool[Any] = mafic.NodePool(client)
         self.configs = nodes
+        self.on_connected = on_connected
         self.max_backoff = max_backoff
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -34,7 +43,7 @@ class NodeConnector:
         delay = 1.0
         while True:
             try:
-                await self.pool.create_node(
+                node = await self.pool.create_node(
                     host=config.host,
                     port=config.port,
                     label=config.label,
@@ -59,6 +68,10 @@ class NodeConnector:
             else:
                 logger.info("Lavalink node {} connected", config.label)
                 self.refresh_gauge()
+                # mafic dispatches node_ready before the pool lists the node; only now
+                # can players be created on it.
+                if self.on_connected is not None:
+                    await self.on_connected(node)
                 return
 
     def refresh_gauge(self) -> None:

@@ -24,7 +24,7 @@ from loguru import logger
 from bot import audio_commands as ac
 from bot.bus import Channel, EventBus
 from bot.db.history import HistoryStore, PlayedTrack
-from bot.errors import NothingPlaying, NotInVoice, UserError
+from bot.errors import NothingPlaying, NotInVoice, ServiceUnavailable, UserError
 from bot.events import QueueEnded, TrackFailed
 from bot.messages import NowPlayingUpdate
 from bot.music.queue import LoopMode
@@ -92,6 +92,10 @@ class PlaybackService:
         self.idle_timeout = idle_timeout
         self.clock = clock
         self.sessions: dict[int, GuildSession] = {}
+        # Set once saved playback has been resumed (or there was nothing to resume);
+        # commands wait for it so they never race the resume of their guild.
+        self.ready = asyncio.Event()
+        self.ready_timeout = 3.0
         self._handlers: dict[type, Callable[[Any], Awaitable[Any]]] = {
             ac.Play: self.play,
             ac.Pause: lambda c: self.set_paused(c, True),
@@ -117,6 +121,14 @@ class PlaybackService:
 
     async def handle(self, command: Any) -> Any:
         """Run one command under its guild's lock (read-only lookups skip the lock)."""
+        if not self.ready.is_set():
+            try:
+                await asyncio.wait_for(self.ready.wait(), self.ready_timeout)
+            except TimeoutError:
+                raise ServiceUnavailable(
+                    "I'm still starting up: no music server is connected yet. "
+                    "Try again in a moment."
+                ) from None
         if isinstance(command, ac.Search):
             return await self.search(command)
         if isinstance(command, ac.ShowHistory):
@@ -574,6 +586,8 @@ class PlaybackService:
         if session is None:
             return
         async with session.lock:
+            if self.voice.bot_channel(guild_id) is not None:
+                return  # stale: we left on purpose and are back (rejoin, resume)
             await self._teardown(session, "disconnected")
 
     async def on_bot_moved(self, guild_id: int, channel_id: int) -> None:

@@ -30,7 +30,9 @@ class AudioCog(commands.Cog, name="audio"):
 
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
-        self.nodes = NodeConnector(bot, bot.settings.lavalink.nodes)
+        self.nodes = NodeConnector(
+            bot, bot.settings.lavalink.nodes, on_connected=self._node_connected
+        )
         self.voice = DiscordVoice(bot)
         self.persistence: PlaybackPersistence | None = None
         if bot.db is not None:
@@ -47,7 +49,6 @@ class AudioCog(commands.Cog, name="audio"):
             idle_timeout=lambda: bot.settings.limits.idle_disconnect_s,
         )
         self._subscription: Subscription | None = None
-        self._resumed = False
 
     async def cog_load(self) -> None:
         """Start nodes, the saver and the position job; serve commands."""
@@ -115,14 +116,21 @@ class AudioCog(commands.Cog, name="audio"):
 
     # -- Lavalink events (dispatched by mafic through the client) -------------
 
+    async def _node_connected(self, _node: mafic.Node[Any]) -> None:
+        """On the first node in the pool after start, resume saved playback, then serve."""
+        if self.service.ready.is_set():
+            return
+        try:
+            if self.persistence is not None:
+                await resume_all(self.service, self.persistence, self.voice)
+        finally:
+            self.service.ready.set()
+
     @commands.Cog.listener()
     async def on_node_ready(self, node: mafic.Node[Any]) -> None:
-        """Count the node; on the first ready node after start, resume saved playback."""
+        """Count the node (also after mafic reconnects it)."""
         self.nodes.refresh_gauge()
         LAVALINK_EVENTS.labels("node_ready", "ok").inc()
-        if not self._resumed and self.persistence is not None:
-            self._resumed = True
-            await resume_all(self.service, self.persistence, self.voice)
 
     @commands.Cog.listener()
     async def on_track_start(self, event: mafic.TrackStartEvent[Any]) -> None:

@@ -62,6 +62,11 @@ class DiscordVoice:
         if player is not None:
             await guild.change_voice_state(channel=channel, self_deaf=True)
             return player
+        me = guild.me
+        if me is not None and me.voice is not None and me.voice.channel is not None:
+            # A voice state left over from before a restart: Discord has no voice
+            # session for us any more, so leave first (and wait for it) to get a fresh one.
+            await self._leave_stale_voice(guild, me)
         try:
             return await channel.connect(cls=mafic.Player, timeout=CONNECT_TIMEOUT, self_deaf=True)
         except mafic.NoNodesAvailable:
@@ -74,6 +79,19 @@ class DiscordVoice:
         except discord.ClientException as exc:
             logger.warning("voice connect refused in guild {}: {}", guild_id, exc)
             raise ServiceUnavailable("I couldn't join voice. Try again in a moment.") from None
+
+    async def _leave_stale_voice(self, guild: discord.Guild, me: discord.Member) -> None:
+        def left(member: discord.Member, _b: discord.VoiceState, after: discord.VoiceState) -> bool:
+            return member.id == me.id and member.guild.id == guild.id and after.channel is None
+
+        waiter = asyncio.ensure_future(
+            self.bot.wait_for("voice_state_update", check=left, timeout=CONNECT_TIMEOUT)
+        )
+        await guild.change_voice_state(channel=None)
+        try:
+            await waiter
+        except TimeoutError:
+            logger.warning("Discord did not confirm leaving voice in guild {}", guild.id)
 
     @staticmethod
     def _check_permissions(

@@ -82,6 +82,8 @@ class NowPlayingMessages:
                     await self._render(guild_id, entry)
                 except discord.HTTPException as exc:
                     logger.warning("now-playing update failed in guild {}: {}", guild_id, exc)
+                except Exception:
+                    logger.exception("now-playing update failed in guild {}", guild_id)
                 entry.last_edit = time.monotonic()
 
     async def _render(self, guild_id: int, entry: _GuildMessage) -> None:
