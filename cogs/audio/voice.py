@@ -38,8 +38,8 @@ class DiscordVoice:
         if guild is None:
             return None
         me = guild.me
-        if me is not None and me.voice is not None and me.voice.channel is not None:
-            return me.voice.channel.id
+        if me is not None:  # the gateway's own record is the truth when we have it
+            return me.voice.channel.id if me.voice is not None and me.voice.channel else None
         player = self.player(guild_id)
         return player.channel.id if player is not None and player.channel is not None else None
 
