@@ -131,21 +131,25 @@ class QueueStore:
             queue = await session.get(Queue, guild_id)
             if queue is None:
                 return None
-            items = await session.scalars(
-                select(QueueItem).where(QueueItem.guild_id == guild_id).order_by(QueueItem.position)
+            items = await session.execute(
+                select(*_TRACK_COLUMNS)
+                .where(QueueItem.guild_id == guild_id)
+                .order_by(QueueItem.position)
             )
-            return _snapshot(queue, items)
+            return _snapshot(queue, (StoredTrack(*row) for row in items))
 
     async def load_all(self) -> list[QueueSnapshot]:
         """Return every stored queue, ordered by guild id; used to resume at start."""
         async with self._db.session() as session:
             queues = (await session.scalars(select(Queue).order_by(Queue.guild_id))).all()
-            items = await session.scalars(
-                select(QueueItem).order_by(QueueItem.guild_id, QueueItem.position)
+            items = await session.execute(
+                select(QueueItem.guild_id, *_TRACK_COLUMNS).order_by(
+                    QueueItem.guild_id, QueueItem.position
+                )
             )
-            by_guild: dict[int, list[QueueItem]] = {}
-            for item in items:
-                by_guild.setdefault(item.guild_id, []).append(item)
+            by_guild: dict[int, list[StoredTrack]] = {}
+            for guild_id, *values in items:
+                by_guild.setdefault(guild_id, []).append(StoredTrack(*values))
             return [_snapshot(queue, by_guild.get(queue.guild_id, ())) for queue in queues]
 
     async def delete(self, guild_id: int) -> bool:
@@ -199,6 +203,9 @@ _STATE_FIELDS = (
 
 # Each StoredTrack field is the QueueItem column of the same name.
 _TRACK_FIELDS = tuple(f.name for f in fields(StoredTrack))
+# In field order, so a row is StoredTrack's positional arguments. Plain rows, not
+# ORM objects: restoring every queue at start can mean 100k+ tracks.
+_TRACK_COLUMNS = tuple(getattr(QueueItem, name) for name in _TRACK_FIELDS)
 _EMPTY_QUEUE_STATE = {name: getattr(QueueSnapshot(guild_id=0), name) for name in _STATE_FIELDS}
 
 
@@ -208,10 +215,6 @@ def _item_values(guild_id: int, position: int, track: StoredTrack) -> dict[str, 
     return values
 
 
-def _track(item: QueueItem) -> StoredTrack:
-    return StoredTrack(**{name: getattr(item, name) for name in _TRACK_FIELDS})
-
-
-def _snapshot(queue: Queue, items: Iterable[QueueItem]) -> QueueSnapshot:
+def _snapshot(queue: Queue, tracks: Iterable[StoredTrack]) -> QueueSnapshot:
     state = {name: getattr(queue, name) for name in _STATE_FIELDS}
-    return QueueSnapshot(guild_id=queue.guild_id, tracks=[_track(i) for i in items], **state)
+    return QueueSnapshot(guild_id=queue.guild_id, tracks=list(tracks), **state)

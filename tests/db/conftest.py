@@ -79,14 +79,16 @@ def open_session_database() -> str:
     try:
         return _run_in_own_loop(create_postgres_database())
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        shown = make_url(POSTGRES_URL).render_as_string(hide_password=True)
-        pytest.fail(
-            f"PostgreSQL is not reachable at {shown} ({exc!r}).\n"
-            f"Start the local server with `{START_POSTGRES_COMMAND}`, "
-            "point BOT_TEST_POSTGRES_URL at another one, "
-            f"or set {SKIP_POSTGRES_VARIABLE}=1 to skip the PostgreSQL tests.",
-            pytrace=False,
-        )
+        error = exc
+    # Outside the except block, so the report is this message, not a chained traceback.
+    shown = make_url(POSTGRES_URL).render_as_string(hide_password=True)
+    pytest.fail(
+        f"PostgreSQL is not reachable at {shown} ({error!r}).\n"
+        f"Start the local server with `{START_POSTGRES_COMMAND}`, "
+        "point BOT_TEST_POSTGRES_URL at another one, "
+        f"or set {SKIP_POSTGRES_VARIABLE}=1 to skip the PostgreSQL tests.",
+        pytrace=False,
+    )
 
 
 @pytest.fixture(scope="session")
