@@ -95,25 +95,32 @@ class MusicBot(commands.AutoShardedBot):
         await self.db.ensure_schema(auto_upgrade=db_settings.auto_upgrade)
         await FlagStore(self.db).seed_defaults()
         self.guild_settings = GuildSettingsCache(
-            GuildSettingsStore(self.db), ttl=cache.guild_ttl, max_size=cache.max_guilds
+            GuildSettingsStore(self.db, defaults=self.default_guild_settings),
+            ttl=cache.guild_ttl,
+            max_size=cache.max_guilds,
         )
         self.flags = FlagCache(FlagStore(self.db), ttl=cache.guild_ttl, max_size=cache.max_guilds)
         logger.info("database ready ({})", self.db.kind)
 
-    async def guild_policy(self, guild_id: int) -> GuildSettings:
-        """The guild's settings (cached), with this process's defaults where it has none."""
+    def default_guild_settings(self, guild_id: int) -> GuildSettings:
+        """What a guild gets until its admins change something: `[guild_defaults]` (live)."""
         from bot.db import GuildSettings
 
+        defaults = self.settings.guild_defaults
+        return GuildSettings(
+            guild_id=guild_id,
+            default_volume=defaults.volume,
+            autoplay_mode=defaults.autoplay,
+            max_queue_length=defaults.max_queue_length,
+            max_track_length_s=defaults.max_track_length_s,
+            vote_skip_ratio=defaults.vote_skip_ratio,
+            default_source=defaults.default_source,
+        )
+
+    async def guild_policy(self, guild_id: int) -> GuildSettings:
+        """The guild's settings (cached), with this process's defaults where it has none."""
         if self.guild_settings is None:
-            defaults = self.settings.guild_defaults
-            return GuildSettings(
-                guild_id=guild_id,
-                default_volume=defaults.volume,
-                max_queue_length=defaults.max_queue_length,
-                max_track_length_s=defaults.max_track_length_s,
-                vote_skip_ratio=defaults.vote_skip_ratio,
-                default_source=defaults.default_source,
-            )
+            return self.default_guild_settings(guild_id)
         return await self.guild_settings.get(guild_id)
 
     async def _sync_commands(self) -> None:

@@ -37,6 +37,10 @@ def to_stored(track: QueuedTrack) -> StoredTrack:
         source=track.source or None,
         is_autoplay=track.is_autoplay,
         added_at=track.added_at,
+        identifier=track.identifier,
+        artwork_url=track.artwork_url,
+        is_stream=track.is_stream,
+        is_seekable=track.is_seekable,
     )
 
 
@@ -52,6 +56,10 @@ def from_stored(track: StoredTrack) -> QueuedTrack:
         source=track.source or "",
         is_autoplay=track.is_autoplay,
         added_at=track.added_at,
+        identifier=track.identifier,
+        artwork_url=track.artwork_url,
+        is_stream=track.is_stream,
+        is_seekable=track.is_seekable,
     )
 
 

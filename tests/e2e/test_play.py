@@ -135,3 +135,15 @@ async def test_missing_connect_permission_is_explained(h: Harness) -> None:
     assert "missing the Connect permission" in message["content"]
     assert message["ephemeral"]
     assert h.discord.voice_updates == []
+
+
+async def test_configured_guild_defaults_apply(tmp_path) -> None:
+    """[guild_defaults] volume reaches a guild that never changed its settings."""
+    from tests.e2e.harness import harness
+
+    async with harness(tmp_path, guild_defaults={"volume": 55}) as h:
+        h.add_tracks(1)
+        await h.join()
+        await h.reply("play", query="https://example.com/t1")
+        body = await h.player_patch(lambda b: b.get("encodedTrack"))
+        assert body["volume"] == 55
