@@ -6,6 +6,7 @@ which take and return plain dataclasses.
 
 from __future__ import annotations
 
+from bot.db.api_keys import ApiKeyStore
 from bot.db.audit import AuditEntry, AuditStore
 from bot.db.cache import FlagCache, GuildSettingsCache
 from bot.db.database import Database
@@ -28,6 +29,7 @@ from bot.db.queue_store import PlaybackProgress, QueueSnapshot, QueueStore, Stor
 __all__ = [
     "DEFAULT_FLAGS",
     "METRICS",
+    "ApiKeyStore",
     "AuditEntry",
     "AuditStore",
     "Database",

@@ -20,7 +20,7 @@ from bot.db.errors import SchemaOutdatedError
 from bot.db.metrics import PersistenceMetrics
 from bot.db.models import Base
 
-HEAD = "0001_initial"
+HEAD = "0002_api_keys"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -120,12 +120,13 @@ async def test_new_revision_is_numbered_after_the_last(
     monkeypatch.setattr(schema, "MIGRATIONS_DIR", migrations)
     await commands.upgrade(sqlite_url)
     path = await commands.revision(sqlite_url, "Add lyrics cache")
-    assert path == migrations / "versions" / "0002_add_lyrics_cache.py"
+    new = f"{int(HEAD[:4]) + 1:04d}_add_lyrics_cache"
+    assert path == migrations / "versions" / f"{new}.py"
     source = await asyncio.to_thread(path.read_text)
-    assert "revision: str = '0002_add_lyrics_cache'" in source
-    assert "down_revision: str | Sequence[str] | None = '0001_initial'" in source
+    assert f"revision: str = '{new}'" in source
+    assert f"down_revision: str | Sequence[str] | None = '{HEAD}'" in source
     compile(source, str(path), "exec")
-    assert await commands.current(sqlite_url) == (HEAD, "0002_add_lyrics_cache")
+    assert await commands.current(sqlite_url) == (HEAD, new)
 
 
 async def test_processes_upgrading_postgres_at_once_do_not_collide(
