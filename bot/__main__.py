@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [--config PATH] [run | check-config | version | db ...]`."""
+"""Command line: `python -m bot [--config PATH] [run | check-config | version | doctor | db]`."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the bot (the default)")
     sub.add_parser("check-config", help="validate and print the effective config, secrets masked")
     sub.add_parser("version", help="print the bot's and its libraries' versions")
+    sub.add_parser(
+        "doctor", help="check config, Discord, Lavalink and the database; print each fix"
+    )
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply every migration up to the latest")
@@ -53,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(versions(), indent=2))
         return 0
     path = config_path(args.config)
+    if command == "doctor":
+        from bot.doctor import doctor
+
+        return doctor(path)
     try:
         settings = load_settings(path, require_token=command == "run")
     except ConfigError as exc:

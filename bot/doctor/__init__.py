@@ -1,0 +1,12 @@
+"""`python -m bot doctor`: checks a self-hosted setup and says how to fix each problem.
+
+Config, Discord token and intents, every Lavalink node (reachable, password,
+v4, plugins, a test search) and the database (reachable, schema at head).
+"""
+
+from __future__ import annotations
+
+from bot.doctor.checkup import doctor, run_doctor
+from bot.doctor.report import CheckResult, Report, Status
+
+__all__ = ["CheckResult", "Report", "Status", "doctor", "run_doctor"]
