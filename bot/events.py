@@ -25,6 +25,14 @@ class TrackFailed(AudioEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class NodeLost(AudioEvent):
+    """The guild's music server went away; playback is being moved (one message per outage)."""
+
+    text_channel_id: int | None
+    reason: str = "Lost the connection to the music server; picking up where we were…"
+
+
+@dataclass(frozen=True, kw_only=True)
 class VoiceMembersChanged(DiscordEvent):
     """Someone joined, left or moved between voice channels of the guild."""
 

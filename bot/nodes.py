@@ -1,4 +1,17 @@
-"""Connecting the configured Lavalink nodes through mafic's NodePool, with retries."""
+"""The Lavalink nodes: connecting them through mafic's NodePool and noticing when one is lost.
+
+mafic 2.11 reconnects by itself after an abrupt drop (with a new session: the
+players of the old one are gone on the server), but after a clean websocket
+close it stops listening for good and still calls the node available. So a
+watchdog looks at each node every `check_interval` seconds:
+
+* a node whose listener has ended and that is not reconnecting was closed
+  cleanly: it is dropped from the pool and connected again from scratch;
+* a node that comes back with another session id lost its players.
+
+Either way `on_lost(label)` is called once per outage, and `on_connected(node)`
+each time a node is in the pool and ready for players.
+"""
 
 from __future__ import annotations
 
@@ -11,32 +24,65 @@ from typing import Any
 import mafic
 from loguru import logger
 
-from bot.metrics import NODES_UP
+from bot.metrics import LAVALINK_EVENTS, NODES_UP
 from bot.settings import LavalinkNode
+
+NodeCallback = Callable[[mafic.Node[Any]], Awaitable[None]]
+LostCallback = Callable[[str], Awaitable[None]]
+
+
+def is_listening(node: mafic.Node[Any]) -> bool:
+    """Whether mafic still reads the node's websocket.
+
+    mafic has no public flag for this; its private `_ws`/`_ws_task` are read
+    here only (mafic is pinned to 2.11.x in pyproject.toml).
+    """
+    ws = getattr(node, "_ws", None)
+    task = getattr(node, "_ws_task", None)
+    return ws is not None and not ws.closed and task is not None and not task.done()
+
+
+def is_reconnecting(node: mafic.Node[Any]) -> bool:
+    """Whether mafic is already reconnecting the node by itself (after an abrupt drop)."""
+    task = getattr(node, "_connect_task", None)
+    return task is not None and not task.done()
 
 
 class NodeConnector:
-    """Owns the process's NodePool; connects each node in the background until it is up."""
+    """Owns the process's NodePool: connects, watches and reconnects every configured node."""
 
     def __init__(
         self,
         client: Any,
         nodes: list[LavalinkNode],
         *,
-        on_connected: Callable[[mafic.Node[Any]], Awaitable[None]] | None = None,
+        on_connected: NodeCallback | None = None,
+        on_lost: LostCallback | None = None,
+        check_interval: float = 1.0,
         max_backoff: float = 30.0,
     ):
         self.pool: mafic.NodePool[Any] = mafic.NodePool(client)
-        self.configs = nodes
+        self.configs = {config.label: config for config in nodes}
         self.on_connected = on_connected
+        self.on_lost = on_lost
+        self.check_interval = check_interval
         self.max_backoff = max_backoff
-        self._tasks: list[asyncio.Task[None]] = []
+        self._sessions: dict[str, str | None] = {}
+        self._lost: set[str] = set()
+        self._connecting: dict[str, asyncio.Task[None]] = {}
+        self._watchdog: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Begin connecting every node; returns at once (nodes need the gateway ready)."""
-        for config in self.configs:
-            self._tasks.append(
-                asyncio.create_task(self._connect(config), name=f"lavalink:{config.label}")
+        """Begin connecting every node and watching them; returns at once."""
+        for label in self.configs:
+            self._connect_soon(label)
+        self._watchdog = asyncio.create_task(self._watch(), name="lavalink-watchdog")
+
+    def _connect_soon(self, label: str) -> None:
+        task = self._connecting.get(label)
+        if task is None or task.done():
+            self._connecting[label] = asyncio.create_task(
+                self._connect(self.configs[label]), name=f"lavalink:{label}"
             )
 
     async def _connect(self, config: LavalinkNode) -> None:
@@ -67,12 +113,54 @@ class NodeConnector:
                 delay = min(delay * 2, self.max_backoff)
             else:
                 logger.info("Lavalink node {} connected", config.label)
-                self.refresh_gauge()
                 # mafic dispatches node_ready before the pool lists the node; only now
                 # can players be created on it.
-                if self.on_connected is not None:
-                    await self.on_connected(node)
+                await self.node_ready(node)
                 return
+
+    async def node_ready(self, node: mafic.Node[Any]) -> None:
+        """A node is (again) ready: report a lost session, then report it usable."""
+        if self.pool.label_to_node.get(node.label) is not node:
+            return  # mafic's own ready event before the pool lists it: _connect reports it
+        self.refresh_gauge()
+        previous = self._sessions.get(node.label)
+        if previous == node.session_id and node.label not in self._lost:
+            return  # this session was reported already (mafic's event and _connect both call)
+        self._sessions[node.label] = node.session_id
+        if previous is not None and previous != node.session_id:
+            await self._report_lost(node.label, "came back with a new session")
+        self._lost.discard(node.label)
+        if self.on_connected is not None:
+            await self.on_connected(node)
+
+    async def node_unavailable(self, node: mafic.Node[Any]) -> None:
+        """mafic saw the websocket drop and is reconnecting: its players are gone."""
+        self.refresh_gauge()
+        await self._report_lost(node.label, "dropped its connection")
+
+    async def _report_lost(self, label: str, why: str) -> None:
+        if label in self._lost:
+            return
+        self._lost.add(label)
+        LAVALINK_EVENTS.labels("node_lost", "ok").inc()
+        logger.warning("Lavalink node {} {}; rebuilding its players", label, why)
+        if self.on_lost is not None:
+            await self.on_lost(label)
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.check_interval)
+            for label, node in list(self.pool.label_to_node.items()):
+                if is_listening(node) or is_reconnecting(node):
+                    continue
+                # Closed cleanly: mafic will not come back by itself.
+                self.pool.label_to_node.pop(label, None)
+                with contextlib.suppress(Exception):
+                    await node.close()
+                self.refresh_gauge()
+                self._sessions.pop(label, None)
+                await self._report_lost(label, "closed its connection")
+                self._connect_soon(label)
 
     def refresh_gauge(self) -> None:
         """Update the nodes-up gauge."""
@@ -82,14 +170,20 @@ class NodeConnector:
         """Every node the pool knows, available or not."""
         return list(mafic.NodePool.label_to_node.values())
 
+    def available_labels(self) -> set[str]:
+        """Labels of the nodes players can be put on now."""
+        return {node.label for node in self.pool.nodes if is_listening(node)}
+
     async def close(self) -> None:
-        """Stop connecting and close every node (the pool is class-level in mafic: clear it)."""
-        for task in self._tasks:
+        """Stop watching and connecting; close every node (mafic's pool is class-level)."""
+        tasks = [t for t in (self._watchdog, *self._connecting.values()) if t is not None]
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         for node in self.nodes():
             with contextlib.suppress(Exception):
                 await node.close()
-        mafic.NodePool._nodes.clear()
+        mafic.NodePool.label_to_node.clear()
         NODES_UP.set(0)

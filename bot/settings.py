@@ -67,6 +67,7 @@ class LavalinkSettings(Section):
     """The Lavalink nodes the bot connects to."""
 
     nodes: list[LavalinkNode] = Field(default_factory=list)
+    health_check_interval: float = Field(default=1.0, gt=0)
 
     @field_validator("nodes")
     @classmethod
@@ -92,6 +93,14 @@ class ApiSettings(Section):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    request_timeout: float = Field(default=15.0, gt=0)
+    keepalive_timeout: float = Field(default=15.0, gt=0)
+    requests_per_minute: int = Field(default=120, ge=1)
+    status_page: bool = True
+    show_guild_names: bool = False
+    status_refresh_s: float = Field(default=5.0, gt=0)
+    max_event_streams: int = Field(default=100, ge=1)
 
 
 class LoggingSettings(Section):
@@ -126,12 +135,25 @@ class LimitsSettings(Section):
     command_timeout: float = Field(default=10.0, gt=0)
     commands_per_user_per_10s: int = Field(default=8, ge=1)
     searches_per_user_per_minute: int = Field(default=20, ge=1)
+    searches_per_guild_per_minute: int = Field(default=60, ge=1)
     idle_disconnect_s: float = Field(default=300.0, gt=0)
     position_save_interval: float = Field(default=5.0, gt=0)
     now_playing_min_edit_s: float = Field(default=1.5, ge=0)
     now_playing_refresh_s: float = Field(default=15.0, gt=0)
     bus_queue_size: int = Field(default=1_000, ge=1)
     bus_put_timeout: float = Field(default=1.0, ge=0)
+
+
+class SearchSettings(Section):
+    """How searches are ranked, and how autocomplete is kept from flooding Lavalink."""
+
+    quality_filter: bool = True
+    extra_blocked_terms: list[str] = Field(default_factory=list)
+    extra_blocked_channels: list[str] = Field(default_factory=list)
+    extra_preferred_channels: list[str] = Field(default_factory=list)
+    autocomplete_min_chars: int = Field(default=3, ge=1, le=100)
+    autocomplete_debounce_s: float = Field(default=0.3, ge=0, le=2.0)
+    autocomplete_searches_per_user_per_10s: int = Field(default=5, ge=1)
 
 
 class GuildDefaults(Section):
@@ -163,6 +185,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
     guild_defaults: GuildDefaults = Field(default_factory=GuildDefaults)
 
     @classmethod
@@ -200,7 +223,7 @@ class Settings(BaseSettings):
 
 
 # Sections whose changes apply while the bot runs; all others need a restart.
-LIVE_SECTIONS = ("logging", "limits", "guild_defaults", "cache")
+LIVE_SECTIONS = ("logging", "limits", "guild_defaults", "cache", "search")
 RESTART_ONLY_KEYS = {("logging", "file"), ("logging", "rotation"), ("logging", "retention")}
 
 

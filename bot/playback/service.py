@@ -25,7 +25,7 @@ from bot import audio_commands as ac
 from bot.bus import Channel, EventBus
 from bot.db.history import HistoryStore, PlayedTrack
 from bot.errors import NothingPlaying, NotInVoice, ServiceUnavailable, UserError
-from bot.events import QueueEnded, TrackFailed
+from bot.events import NodeLost, QueueEnded, TrackFailed
 from bot.messages import NowPlayingUpdate
 from bot.music.queue import LoopMode
 from bot.music.timefmt import format_duration
@@ -59,6 +59,12 @@ class VoicePort(Protocol):
 
     def listeners(self, guild_id: int, channel_id: int) -> int:
         """How many humans are in the channel."""
+
+    def node_label(self, guild_id: int) -> str | None:
+        """The Lavalink node the guild's player is on."""
+
+    def has_node(self) -> bool:
+        """Whether any Lavalink node can take a player now."""
 
     async def connect(self, guild_id: int, channel_id: int) -> mafic.Player[Any]:
         """Join (or move to) the channel; raises UserError when the bot may not."""
@@ -183,7 +189,10 @@ class PlaybackService:
             raise UserError(f"I'm playing in <#{bot_channel}> right now. Join me there.")
         policy = await self.policy(command.guild_id)
         loaded = await self.loader.load(
-            command.query, source=policy.default_source, requester_id=command.user_id
+            command.query,
+            source=command.source,
+            default_source=policy.default_source,
+            requester_id=command.user_id,
         )
         tracks = loaded.tracks[:1] if loaded.is_search else loaded.tracks
         tracks = self._within_length_limit(tracks, policy)
@@ -395,7 +404,11 @@ class PlaybackService:
         """Search results without queueing anything."""
         policy = await self.policy(command.guild_id)
         loaded = await self.loader.load(
-            command.query, source=policy.default_source, requester_id=command.user_id
+            command.query,
+            source=command.source,
+            default_source=policy.default_source,
+            requester_id=command.user_id,
+            cached_only=command.cached_only,
         )
         return ac.SearchResult(tuple(loaded.tracks[: command.limit]))
 
@@ -628,6 +641,45 @@ class PlaybackService:
             except UserError as exc:
                 logger.warning("could not rejoin voice in guild {}: {}", guild_id, exc)
                 await self._teardown(session, "disconnected")
+
+    async def on_node_lost(self, label: str) -> None:
+        """A node lost its players: note where each was, tell each guild once, rebuild."""
+        now = self.clock()
+        for guild_id, session in list(self.sessions.items()):
+            if session.queue.current is None or session.rebuild_pending:
+                continue
+            if self.voice.node_label(guild_id) != label:
+                continue
+            session.set_position(session.live_position(now), now)
+            session.rebuild_pending = True
+            await self.bus.publish(
+                Channel.TO_DISCORD,
+                NodeLost(guild_id=guild_id, text_channel_id=session.text_channel_id),
+            )
+        await self.rebuild_pending()
+
+    async def rebuild_pending(self) -> None:
+        """Put every player that lost its node back on a healthy one, where it was."""
+        for session in list(self.sessions.values()):
+            if not session.rebuild_pending:
+                continue
+            if not self.voice.has_node():
+                return  # they wait for the next node to come up
+            async with session.lock:
+                if not session.rebuild_pending:
+                    continue
+                await self.voice.disconnect(session.guild_id)
+                try:
+                    await self.restore(session)
+                except ServiceUnavailable as exc:
+                    logger.warning("rebuild of guild {} must wait: {}", session.guild_id, exc)
+                    return
+                except UserError as exc:
+                    logger.warning("cannot rebuild guild {}: {}", session.guild_id, exc)
+                    await self._teardown(session, "disconnected")
+                    continue
+                session.rebuild_pending = False
+                logger.info("rebuilt the player of guild {}", session.guild_id)
 
     async def attach_message(self, command: ac.AttachNowPlaying) -> None:
         """The gateway posted (or re-posted) the now-playing message: remember it for resume."""

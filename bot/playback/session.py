@@ -25,6 +25,8 @@ class GuildSession:
     position_ms: int = 0
     position_at: float = 0.0
     failures_in_a_row: int = 0
+    # The player's node was lost; the session waits to be rebuilt on a healthy node.
+    rebuild_pending: bool = False
     idle_task: asyncio.Task[Any] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

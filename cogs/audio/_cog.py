@@ -31,7 +31,11 @@ class AudioCog(commands.Cog, name="audio"):
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
         self.nodes = NodeConnector(
-            bot, bot.settings.lavalink.nodes, on_connected=self._node_connected
+            bot,
+            bot.settings.lavalink.nodes,
+            on_connected=self._node_connected,
+            on_lost=self._node_lost,
+            check_interval=bot.settings.lavalink.health_check_interval,
         )
         self.voice = DiscordVoice(bot)
         self.persistence: PlaybackPersistence | None = None
@@ -91,7 +95,7 @@ class AudioCog(commands.Cog, name="audio"):
                     available=config.label in known and known[config.label].available,
                     players=len(known[config.label].players) if config.label in known else 0,
                 )
-                for config in self.nodes.configs
+                for config in self.nodes.configs.values()
             )
         )
 
@@ -117,8 +121,9 @@ class AudioCog(commands.Cog, name="audio"):
     # -- Lavalink events (dispatched by mafic through the client) -------------
 
     async def _node_connected(self, _node: mafic.Node[Any]) -> None:
-        """On the first node in the pool after start, resume saved playback, then serve."""
+        """First node after start: resume saved playback, then serve; later: rebuild players."""
         if self.service.ready.is_set():
+            await self.service.rebuild_pending()
             return
         try:
             if self.persistence is not None:
@@ -126,11 +131,21 @@ class AudioCog(commands.Cog, name="audio"):
         finally:
             self.service.ready.set()
 
+    async def _node_lost(self, label: str) -> None:
+        """Players on the node are gone: move them to another node or wait for one."""
+        await self.service.on_node_lost(label)
+
     @commands.Cog.listener()
     async def on_node_ready(self, node: mafic.Node[Any]) -> None:
-        """Count the node (also after mafic reconnects it)."""
-        self.nodes.refresh_gauge()
+        """A node is ready (also after mafic reconnected it by itself)."""
         LAVALINK_EVENTS.labels("node_ready", "ok").inc()
+        await self.nodes.node_ready(node)
+
+    @commands.Cog.listener()
+    async def on_node_unavailable(self, node: mafic.Node[Any]) -> None:
+        """mafic lost the node's websocket and reconnects it; its players are gone."""
+        LAVALINK_EVENTS.labels("node_unavailable", "ok").inc()
+        await self.nodes.node_unavailable(node)
 
     @commands.Cog.listener()
     async def on_track_start(self, event: mafic.TrackStartEvent[Any]) -> None:

@@ -10,6 +10,7 @@ import mafic
 from loguru import logger
 
 from bot.errors import ServiceUnavailable, UserError
+from bot.nodes import is_listening
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -42,6 +43,20 @@ class DiscordVoice:
             return me.voice.channel.id if me.voice is not None and me.voice.channel else None
         player = self.player(guild_id)
         return player.channel.id if player is not None and player.channel is not None else None
+
+    def node_label(self, guild_id: int) -> str | None:
+        """The label of the node the guild's player is on."""
+        player = self.player(guild_id)
+        if player is None:
+            return None
+        try:
+            return player.node.label
+        except mafic.NoNodesAvailable:
+            return None
+
+    def has_node(self) -> bool:
+        """Whether a listening node is in the pool."""
+        return any(is_listening(node) for node in mafic.NodePool.nodes)
 
     def listeners(self, guild_id: int, channel_id: int) -> int:
         """Humans (not bots) in the channel."""
@@ -110,10 +125,28 @@ class DiscordVoice:
             raise UserError(f"{channel.mention} is full.")
 
     async def disconnect(self, guild_id: int) -> None:
-        """Leave voice; Lavalink's player is destroyed by mafic."""
+        """Leave voice; mafic destroys the Lavalink player.
+
+        When the player's node is gone, mafic's disconnect fails at the DELETE
+        before leaving voice; then the player is cleaned up and voice left here,
+        so a later connect starts from nothing.
+        """
         player = self.player(guild_id)
-        if player is not None:
+        if player is None:
+            return
+        try:
+            await asyncio.wait_for(player.disconnect(force=True), CONNECT_TIMEOUT)
+            return
+        except Exception as exc:  # a dead node fails in many ways (aiohttp, mafic, timeout)
+            logger.info(
+                "disconnect in guild {} did not complete ({}); cleaning up",
+                guild_id,
+                type(exc).__name__,
+            )
+        player.cleanup()
+        guild = self._guild(guild_id)
+        if guild is not None:
             try:
-                await asyncio.wait_for(player.disconnect(force=True), CONNECT_TIMEOUT)
-            except (TimeoutError, mafic.MaficException, discord.HTTPException) as exc:
-                logger.warning("disconnect in guild {} did not complete: {}", guild_id, exc)
+                await guild.change_voice_state(channel=None)
+            except (discord.HTTPException, discord.ClientException, ConnectionError) as exc:
+                logger.warning("could not leave voice in guild {}: {}", guild_id, exc)

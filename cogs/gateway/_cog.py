@@ -13,7 +13,7 @@ from loguru import logger
 from bot.audio_commands import Ping, PingResult
 from bot.bus import Channel, Subscription
 from bot.command_tree import record_command
-from bot.events import QueueEnded, TrackFailed, VoiceMembersChanged
+from bot.events import NodeLost, QueueEnded, TrackFailed, VoiceMembersChanged
 from cogs.gateway import render
 from cogs.gateway.command_path import ask_audio
 from cogs.gateway.now_playing import NowPlayingMessages
@@ -84,7 +84,7 @@ class GatewayCog(commands.Cog, name="gateway"):
         if isinstance(event, TrackFailed):
             title = render.clip(render.escape(event.title), 100)
             text = f"⚠️ Couldn't play **{title}**: {event.reason}"
-        elif isinstance(event, QueueEnded):
+        elif isinstance(event, QueueEnded | NodeLost):
             text = event.reason
         else:
             return

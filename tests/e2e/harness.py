@@ -65,7 +65,9 @@ def bot_settings(
                 "guild_ready_timeout": 0.05,
             }
         ),
-        "lavalink": LavalinkSettings.model_validate({"nodes": [lavalink.node_config()]}),
+        "lavalink": LavalinkSettings.model_validate(
+            {"nodes": [lavalink.node_config()], "health_check_interval": 0.1}
+        ),
         "api": base.api.model_copy(update={"enabled": False}),
         "database": base.database.model_copy(update={"flush_interval": 0.05}),
         # Tests run many commands quickly; the rate limit has its own test.
