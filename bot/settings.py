@@ -101,6 +101,14 @@ class ApiSettings(Section):
     show_guild_names: bool = False
     status_refresh_s: float = Field(default=5.0, gt=0)
     max_event_streams: int = Field(default=100, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    request_timeout: float = Field(default=15.0, gt=0)
+    keepalive_timeout: float = Field(default=15.0, gt=0)
+    requests_per_minute: int = Field(default=120, ge=1)
+    status_page: bool = True
+    show_guild_names: bool = False
+    status_refresh_s: float = Field(default=5.0, gt=0)
+    max_event_streams: int = Field(default=100, ge=1)
 
 
 class LoggingSettings(Section):

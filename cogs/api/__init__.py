@@ -1,4 +1,4 @@
-"""API cog: the aiohttp server (health, readiness, metrics)."""
+"""API cog: the aiohttp server (probes, metrics, info, REST API, status page)."""
 
 from __future__ import annotations
 
