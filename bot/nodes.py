@@ -48,6 +48,12 @@ def is_reconnecting(node: mafic.Node[Any]) -> bool:
     return task is not None and not task.done()
 
 
+async def _discard(node: mafic.Node[Any]) -> None:
+    """Close a node that never joined the pool (it owns an HTTP session all the same)."""
+    with contextlib.suppress(Exception):
+        await node.close()
+
+
 class NodeConnector:
     """Owns the process's NodePool: connects, watches and reconnects every configured node."""
 
@@ -61,6 +67,7 @@ class NodeConnector:
         check_interval: float = 1.0,
         max_backoff: float = 30.0,
     ):
+        self.client = client
         self.pool: mafic.NodePool[Any] = mafic.NodePool(client)
         self.configs = {config.label: config for config in nodes}
         self.on_connected = on_connected
@@ -88,18 +95,22 @@ class NodeConnector:
     async def _connect(self, config: LavalinkNode) -> None:
         delay = 1.0
         while True:
+            node: mafic.Node[Any] = mafic.Node(
+                host=config.host,
+                port=config.port,
+                label=config.label,
+                password=config.password.get_secret_value(),
+                client=self.client,
+                secure=config.secure,
+                timeout=10,
+            )
             try:
-                node = await self.pool.create_node(
-                    host=config.host,
-                    port=config.port,
-                    label=config.label,
-                    password=config.password.get_secret_value(),
-                    secure=config.secure,
-                    timeout=10,
-                )
+                await self.pool.add_node(node)
             except asyncio.CancelledError:
+                await _discard(node)
                 raise
             except Exception as exc:
+                await _discard(node)
                 logger.warning(
                     "Lavalink node {} at {}:{} is not reachable ({}: {}); retrying in {:.0f}s",
                     config.label,

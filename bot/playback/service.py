@@ -14,6 +14,7 @@ queue from an event, so no transition is ever applied twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -95,6 +96,7 @@ class PlaybackService:
         self.persistence = persistence
         self.history = history
         self._background: set[asyncio.Task[Any]] = set()
+        self._rebuild_task: asyncio.Task[None] | None = None
         self.idle_timeout = idle_timeout
         self.clock = clock
         self.sessions: dict[int, GuildSession] = {}
@@ -463,9 +465,13 @@ class PlaybackService:
             await asyncio.wait(set(self._background), timeout=timeout)
 
     async def close(self) -> None:
-        """Cancel idle timers and wait for history writes in flight."""
+        """Cancel idle timers and rebuilds; wait for history writes in flight."""
         for session in self.sessions.values():
             session.cancel_idle()
+        if self._rebuild_task is not None:
+            self._rebuild_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._rebuild_task
         await self.settle()
 
     # -- Lavalink events ------------------------------------------------------
@@ -656,7 +662,12 @@ class PlaybackService:
                 Channel.TO_DISCORD,
                 NodeLost(guild_id=guild_id, text_channel_id=session.text_channel_id),
             )
-        await self.rebuild_pending()
+        self.schedule_rebuild()
+
+    def schedule_rebuild(self) -> None:
+        """Rebuild waiting players in the background (one rebuild pass at a time)."""
+        if self._rebuild_task is None or self._rebuild_task.done():
+            self._rebuild_task = asyncio.create_task(self.rebuild_pending(), name="rebuild")
 
     async def rebuild_pending(self) -> None:
         """Put every player that lost its node back on a healthy one, where it was."""

@@ -123,7 +123,7 @@ class AudioCog(commands.Cog, name="audio"):
     async def _node_connected(self, _node: mafic.Node[Any]) -> None:
         """First node after start: resume saved playback, then serve; later: rebuild players."""
         if self.service.ready.is_set():
-            await self.service.rebuild_pending()
+            self.service.schedule_rebuild()
             return
         try:
             if self.persistence is not None:
