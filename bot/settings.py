@@ -101,14 +101,6 @@ class ApiSettings(Section):
     show_guild_names: bool = False
     status_refresh_s: float = Field(default=5.0, gt=0)
     max_event_streams: int = Field(default=100, ge=1)
-    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
-    request_timeout: float = Field(default=15.0, gt=0)
-    keepalive_timeout: float = Field(default=15.0, gt=0)
-    requests_per_minute: int = Field(default=120, ge=1)
-    status_page: bool = True
-    show_guild_names: bool = False
-    status_refresh_s: float = Field(default=5.0, gt=0)
-    max_event_streams: int = Field(default=100, ge=1)
 
 
 class LoggingSettings(Section):
@@ -164,6 +156,14 @@ class SearchSettings(Section):
     autocomplete_searches_per_user_per_10s: int = Field(default=5, ge=1)
 
 
+class RetentionSettings(Section):
+    """How long history and the audit log are kept, and how often they are trimmed."""
+
+    history_days: float = Field(default=90.0, gt=0)
+    audit_days: float = Field(default=30.0, gt=0)
+    interval_s: float = Field(default=3600.0, gt=0)
+
+
 class GuildDefaults(Section):
     """Settings a guild starts with until an admin changes them."""
 
@@ -194,6 +194,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     guild_defaults: GuildDefaults = Field(default_factory=GuildDefaults)
 
     @classmethod
