@@ -11,15 +11,20 @@ RUN useradd --create-home --uid 10001 bot && mkdir /data && chown bot:bot /data
 WORKDIR /app
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
-COPY --chown=bot:bot bot bot
-COPY --chown=bot:bot cogs cogs
-COPY --chown=bot:bot migrations migrations
-COPY --chown=bot:bot config.example.toml ./
-USER bot
+# The code stays owned by root (the bot cannot change it); compiled once here because
+# the bot's user cannot write __pycache__ at run time.
+COPY bot bot
+COPY cogs cogs
+COPY migrations migrations
+COPY config.example.toml ./
+RUN python -m compileall -q bot cogs migrations
+# Numeric, so Kubernetes' runAsNonRoot can verify it.
+USER 10001:10001
 ENV BOT_DATA_DIR=/data BOT_API__HOST=0.0.0.0 PYTHONUNBUFFERED=1
 VOLUME ["/data"]
 EXPOSE 8080
+# /health on the API port (BOT_API__PORT when set); a refused connection also exits non-zero.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
-  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=4).status == 200 else 1)"
+  CMD ["python", "-c", "import os, sys, urllib.request; port = os.environ.get('BOT_API__PORT', '8080'); sys.exit(0 if urllib.request.urlopen(f'http://127.0.0.1:{port}/health', timeout=4).status == 200 else 1)"]
 ENTRYPOINT ["python", "-m", "bot"]
 CMD ["run"]
