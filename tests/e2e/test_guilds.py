@@ -62,3 +62,40 @@ async def test_moved_bot_keeps_playing_in_the_new_channel(tmp_path: Path) -> Non
         message = await h.reply("skip", user=h.world.bob)
         assert "Skipped" in str(message["embeds"])
         await h.playing("t2")
+
+
+async def test_voice_4006_reconnects_and_keeps_playing(tmp_path: Path) -> None:
+    """Discord invalidated the voice session (4006): rejoin and continue the same track."""
+    async with harness(tmp_path) as h:
+        h.add_tracks(2)
+        await h.join()
+        await h.reply("play", query="https://example.com/t1")
+        await h.reply("play", query="https://example.com/t2")
+        await h.playing("t1")
+        await h.reply("seek", time="0:30")
+        since = h.mark()
+        await h.lavalink.voice_closed(h.world.guild.id, code=4006, reason="Session no longer valid")
+        body = await h.player_patch(lambda b: b.get("encodedTrack"), since=since)
+        assert body["position"] >= 30_000
+        player = await h.lavalink.wait_for_player(h.world.guild.id, connected=True, playing=True)
+        assert player["track"]["info"]["identifier"] == "t1"
+        assert "Track T2" in str((await h.reply("queue"))["embeds"])
+
+
+async def test_voice_4014_disconnected_cleans_up(tmp_path: Path) -> None:
+    """4014 (disconnected by someone): the guild's playback is forgotten."""
+    async with harness(tmp_path) as h:
+        h.add_tracks(1)
+        await h.join()
+        await h.reply("play", query="https://example.com/t1")
+        await h.playing("t1")
+        await h.discord.wait_for_message(
+            h.world.text, lambda m: bool(m["embeds"]) and m["embeds"][0].get("title") == "Track T1"
+        )
+        await h.discord.leave_voice(h.world.guild, h.world.guild.me)
+        await h.lavalink.voice_closed(h.world.guild.id, code=4014, reason="Disconnected")
+        await h.discord.wait_for_message(
+            h.world.text,
+            lambda m: bool(m["embeds"]) and m["embeds"][0].get("description") == "Disconnected.",
+        )
+        assert (await h.reply("nowplaying"))["content"] == "Nothing is playing."
