@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from bot.api import keys_cli
 from bot.settings import ConfigError, Settings, load_settings, masked_dump
 from bot.version import versions
 
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply every migration up to the latest")
     db_sub.add_parser("current", help="print the schema revision and the latest one")
+    keys_cli.add_parser(sub)
     return parser
 
 
@@ -70,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "db":
         return asyncio.run(_db(settings, args.db_command))
+    if command == "api-key":
+        return asyncio.run(keys_cli.run(settings, args))
     return _run(settings, path)
 
 

@@ -91,12 +91,12 @@ async def _voice_command(request: web.Request, cls: type[ac.VoiceCommand], **fie
             "I'm not in a voice channel in this server: start playback from Discord first.",
         )
     port = request.app[PORT]
+    # ac.Move's own `source` (a queue position) shadows Command.source; it keeps the default.
     command = cls(
         guild_id=guild.id,
         user_id=port.actor_id,
         voice_channel_id=guild.voice_channel_id,
-        source="api",
-        **fields,
+        **{"source": "api", **fields},
     )
     return await port.ask(command)
 

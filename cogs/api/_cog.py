@@ -8,8 +8,8 @@ from aiohttp import web
 from discord.ext import commands
 from loguru import logger
 
-from bot.api import build_app
 from bot.api.board import NowPlayingBoard
+from bot.api.server import build_app
 from bot.bus import Channel, Subscription
 from bot.metrics import PLAYERS, PLAYING_PLAYERS
 from cogs.api.port import DiscordBotPort

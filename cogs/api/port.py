@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import mafic
 
-from bot.api import GuildRef, NodeInfo, ProcessInfo, Readiness
 from bot.api.board import NowPlayingBoard
+from bot.api.port import GuildRef, NodeInfo, ProcessInfo, Readiness
 from bot.bus import Channel
 from bot.db.api_keys import ApiKeyStore
 from bot.messages import Command
