@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import TextIO
 
@@ -29,12 +30,14 @@ async def run_doctor(config: Path | None, out: TextIO) -> int:
         report.hide(settings.secrets())
         timeout = aiohttp.ClientTimeout(total=HTTP_TIMEOUT)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            for result in await check_discord(settings, session):
-                report.add(result)
-            for result in await check_lavalink(settings, session):
-                report.add(result)
-        for result in await check_database(settings):
-            report.add(result)
+            groups: list[tuple[str, Awaitable[list[CheckResult]]]] = [
+                ("Discord", check_discord(settings, session)),
+                ("Lavalink", check_lavalink(settings, session)),
+                ("Database", check_database(settings)),
+            ]
+            for name, checks in groups:
+                for result in await _guarded(name, checks):
+                    report.add(result)
     report.line(report.summary())
     return 1 if report.failed else 0
 
@@ -45,6 +48,20 @@ def doctor(config: Path | None, out: TextIO = sys.stdout) -> int:
 
     logger.remove()
     return asyncio.run(run_doctor(config, out))
+
+
+async def _guarded(name: str, checks: Awaitable[list[CheckResult]]) -> list[CheckResult]:
+    """A check that crashes is reported as a failed check, not as a traceback."""
+    try:
+        return await checks
+    except Exception as exc:  # the doctor must finish and show every other check
+        return [
+            CheckResult.fail(
+                name,
+                f"the check itself failed: {type(exc).__name__}: {exc}",
+                "run the doctor again; if this stays, report it with this line",
+            )
+        ]
 
 
 def _config_result(config: Path | None, report: Report) -> Settings | None:

@@ -171,9 +171,19 @@ class NodeCheck:
             "run a Lavalink 4.x release",
         )
 
-    def _plugin_results(self, info: dict[str, Any]) -> list[CheckResult]:
-        plugins = {str(p.get("name", "")): str(p.get("version", "")) for p in info["plugins"]}
-        sources = [str(s) for s in info.get("sourceManagers", [])]
+    def _plugin_results(self, info: Any) -> list[CheckResult]:
+        if not isinstance(info, dict):
+            return [
+                CheckResult.fail(
+                    f"{self.short_name} plugins",
+                    "/v4/info did not answer a JSON object",
+                    f"check the port: is this a Lavalink 4.x? ({CONFIG_HINT})",
+                )
+            ]
+        plugins = {
+            str(p.get("name", "")): str(p.get("version", "")) for p in info.get("plugins") or []
+        }
+        sources = [str(s) for s in info.get("sourceManagers") or []]
         results = [self._youtube_result(plugins)]
         results.append(self._optional_plugins_result(plugins))
         if (default := self._default_source_result(sources)) is not None:
@@ -252,6 +262,8 @@ class NodeCheck:
             )
         except HttpProblem as problem:
             return CheckResult.fail(name, f"loadtracks failed: {problem.summary}", fix)
+        if not isinstance(result, dict):
+            return CheckResult.fail(name, "loadtracks did not answer a JSON object", fix)
         load_type, data = result.get("loadType"), result.get("data")
         if load_type == "search" and data:
             first = data[0].get("info", {})

@@ -299,3 +299,20 @@ async def test_missing_postgresql_database_says_how_to_create_it(setup: Setup) -
     line = outcome.line("Database (postgresql)")
     assert "the database 'no_such_music_db' does not exist" in line
     assert "createdb -O postgres no_such_music_db" in outcome.fix_after("Database (postgresql)")
+
+
+async def test_a_crashing_check_is_reported_and_the_others_still_run(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected error in one group is a failed check, not a traceback."""
+
+    async def explode(*_args: object) -> list[CheckResult]:
+        raise RuntimeError("surprise")
+
+    monkeypatch.setattr("bot.doctor.checkup.check_lavalink", explode)
+
+    outcome = await setup.run()
+
+    assert outcome.code == 1
+    assert "Lavalink: the check itself failed: RuntimeError: surprise" in outcome.output
+    assert outcome.line("Database schema").startswith("✓")
