@@ -44,7 +44,7 @@ OPTIONAL_PLUGINS = (
     PluginKind("LavaSrc", "lavasrc", "Spotify, Apple Music and Deezer links and searches"),
     PluginKind("LavaSearch", "lavasearch", "album, artist and playlist search"),
     PluginKind("SponsorBlock", "sponsorblock", "skipping sponsor segments"),
-    PluginKind("lyrics", "lyrics", "lyrics"),
+    PluginKind("lyrics", "lyrics", "lyrics of the playing track"),
 )
 # The Lavalink source manager each guild default search source needs.
 _SOURCE_MANAGERS = {
