@@ -14,7 +14,7 @@ import yaml
 
 from bot.settings import ApiSettings, Settings
 
-from .compose import (
+from .stack_files import (
     COMPOSE,
     DASHBOARDS,
     GRAFANA_PROVISIONING,

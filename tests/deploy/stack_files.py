@@ -1,4 +1,4 @@
-"""Helpers for the deployment tests: the repository's files, Compose interpolation, metric names."""
+"""The deployment files as data: Compose interpolation, .env.example, metric names, PromQL."""
 
 from __future__ import annotations
 
