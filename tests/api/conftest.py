@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,15 +95,17 @@ def base_url(h: Harness) -> str:
     return f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    """The bot serving HTTP on a free port, with guilds A and B."""
+@contextlib.asynccontextmanager
+async def serving(tmp_path: Path, **api: Any) -> AsyncIterator[Api]:
+    """The bot serving HTTP on a free port with `api` settings on top, guilds A and B."""
     async with harness(tmp_path, start=False) as h, aiohttp.ClientSession() as http:
         other = build_guild(h.discord, "Guild B")
-        await h.start(api=API_ON)
+        await h.start(api={**API_ON, **api})
         yield Api(h, other, http)
 
 
-async def start_api(h: Harness, **api: Any) -> None:
-    """Start the harness's bot with the HTTP server on and `api` settings on top."""
-    await h.start(api={**API_ON, **api})
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    """The bot serving HTTP with default API settings."""
+    async with serving(tmp_path) as running:
+        yield running

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from bot import audio_commands as ac
 from bot.bus import Channel
-from tests.api.conftest import Api
+from bot.db.api_keys import ApiKeyStore
+from tests.api.conftest import Api, serving
 
 
 async def commands_seen(api: Api) -> list[Any]:
@@ -35,8 +37,6 @@ async def test_revoked_key_is_refused(api: Api) -> None:
     """A key works until it is revoked, then gets 401."""
     issued = await api.issue("read")
     assert (await api.call("GET", api.player(), token=issued.token))[0] == 200
-    from bot.db.api_keys import ApiKeyStore
-
     assert api.h.bot.db is not None
     await ApiKeyStore(api.h.bot.db).revoke(issued.record.id)
     status, body, _ = await api.call("GET", api.player(), token=issued.token)
@@ -69,22 +69,12 @@ async def test_unknown_guild_is_404_and_bad_id_is_400(api: Api) -> None:
     assert status == 400 and body["error"]["code"] == "bad_request"
 
 
-async def test_rate_limit_per_key_is_429_with_retry_after(tmp_path: Any) -> None:
+async def test_rate_limit_per_key_is_429_with_retry_after(tmp_path: Path) -> None:
     """Past api.requests_per_minute, a key gets 429; another key is unaffected."""
-    import aiohttp
-
-    from tests.api.conftest import API_ON
-    from tests.e2e.harness import build_guild, harness
-
-    async with harness(tmp_path, start=False) as h, aiohttp.ClientSession() as http:
-        other = build_guild(h.discord, "Guild B")
-        await h.start(api={**API_ON, "requests_per_minute": 2})
-        api = Api(h, other, http)
+    async with serving(tmp_path, requests_per_minute=2) as api:
         token, fresh = await api.key("read"), await api.key("read")
-        assert [(await api.call("GET", api.player(), token=token))[0] for _ in range(2)] == [
-            200,
-            200,
-        ]
+        for _ in range(2):
+            assert (await api.call("GET", api.player(), token=token))[0] == 200
         status, body, response = await api.call("GET", api.player(), token=token)
         assert status == 429 and body["error"]["code"] == "rate_limited"
         assert int(response.headers["Retry-After"]) >= 1
