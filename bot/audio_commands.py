@@ -31,18 +31,28 @@ class VoiceCommand(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class Play(VoiceCommand):
-    """Load `query` (URL or search) and queue it; join the member's channel if needed."""
+    """Load `query` (URL or search) and queue it; join the member's channel if needed.
+
+    `source` is the search source the user chose (None: the guild's default).
+    """
 
     query: str
     next_up: bool = False
+    source: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class Search(Command):
-    """Search without queueing (for /search and autocomplete)."""
+    """Search without queueing (for /search and autocomplete).
+
+    `cached_only` answers from the search cache or with nothing, never asking
+    Lavalink (autocomplete keystrokes that were debounced or over budget).
+    """
 
     query: str
     limit: int = 10
+    source: str | None = None
+    cached_only: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -152,7 +152,7 @@ class SearchSettings(Section):
     extra_blocked_channels: list[str] = Field(default_factory=list)
     extra_preferred_channels: list[str] = Field(default_factory=list)
     autocomplete_min_chars: int = Field(default=3, ge=1, le=100)
-    autocomplete_debounce_s: float = Field(default=0.3, ge=0, le=2.0)
+    autocomplete_debounce_s: float = Field(default=0.3, ge=0, le=1.0)
     autocomplete_searches_per_user_per_10s: int = Field(default=5, ge=1)
 
 

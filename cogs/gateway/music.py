@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -13,7 +14,10 @@ from bot import audio_commands as ac
 from bot.bus import BusError
 from bot.command_tree import defer_public
 from bot.errors import UserError
+from bot.music.query import parse_query
 from bot.music.queue import LoopMode
+from bot.music.search_throttle import AutocompleteGate, Lookup, SearchRateLimit
+from bot.music.sources import NODE_SOURCES, source_named
 from bot.music.timefmt import parse_seek
 from cogs.gateway import render
 from cogs.gateway.command_path import (
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from bot.app import MusicBot
 
 AUTOCOMPLETE_TIMEOUT = 2.5
+SOURCE_HELP = "Where to search: YouTube, SoundCloud, Spotify ... (links ignore this)"
 
 
 @app_commands.guild_only()
@@ -36,15 +41,39 @@ class MusicCommands(commands.Cog, name="music"):
 
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
+        self.search_limit = SearchRateLimit(
+            per_user=lambda: bot.settings.limits.searches_per_user_per_minute,
+            per_guild=lambda: bot.settings.limits.searches_per_guild_per_minute,
+        )
+        self.autocomplete_gate = AutocompleteGate(
+            min_chars=lambda: bot.settings.search.autocomplete_min_chars,
+            debounce=lambda: bot.settings.search.autocomplete_debounce_s,
+            per_user=lambda: bot.settings.search.autocomplete_searches_per_user_per_10s,
+        )
+
+    def _check_search(
+        self, interaction: discord.Interaction[Any], query: str, source: str | None
+    ) -> None:
+        """Refuse a bad link or unknown source early; count searches against the rate limits."""
+        if source is not None:
+            source_named(source)
+        if not parse_query(query).is_url:
+            self.search_limit.check(interaction.user.id, interaction.guild_id)
 
     # -- playing --------------------------------------------------------------
 
     async def _play(
-        self, interaction: discord.Interaction[Any], query: str, *, next_up: bool
+        self,
+        interaction: discord.Interaction[Any],
+        query: str,
+        *,
+        next_up: bool,
+        source: str | None,
     ) -> None:
-        command = voice_command(interaction, ac.Play, query=query, next_up=next_up)
+        command = voice_command(interaction, ac.Play, query=query, next_up=next_up, source=source)
         if command.voice_channel_id is None:
             raise UserError("You need to be in a voice channel.")
+        self._check_search(interaction, query, source)
         await defer_public(interaction)
         result: ac.PlayResult = await ask_audio(self.bot, command)
         await interaction.edit_original_response(embed=render.play_embed(result))
@@ -52,26 +81,38 @@ class MusicCommands(commands.Cog, name="music"):
     @app_commands.command(
         name="play", description="Play a song or playlist from a link or a search"
     )
-    @app_commands.describe(query="A link, or words to search for")
-    async def play(self, interaction: discord.Interaction[Any], query: str) -> None:
+    @app_commands.describe(query="A link, or words to search for", source=SOURCE_HELP)
+    async def play(
+        self, interaction: discord.Interaction[Any], query: str, source: str | None = None
+    ) -> None:
         """Queue a track (joining your voice channel)."""
-        await self._play(interaction, query, next_up=False)
+        await self._play(interaction, query, next_up=False, source=source)
 
     @app_commands.command(name="playnext", description="Put a song first in line")
-    @app_commands.describe(query="A link, or words to search for")
-    async def playnext(self, interaction: discord.Interaction[Any], query: str) -> None:
+    @app_commands.describe(query="A link, or words to search for", source=SOURCE_HELP)
+    async def playnext(
+        self, interaction: discord.Interaction[Any], query: str, source: str | None = None
+    ) -> None:
         """Queue a track to play right after the current one."""
-        await self._play(interaction, query, next_up=True)
+        await self._play(interaction, query, next_up=True, source=source)
 
     @play.autocomplete("query")
     @playnext.autocomplete("query")
     async def query_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        """Search results as the user types (links are left alone)."""
+        """Search results as the user types (links are left alone).
+
+        Only a keystroke after a pause, within the user's budget, reaches Lavalink;
+        the others are answered from the search cache (see `AutocompleteGate`).
+        """
         text = current.strip()
-        if len(text) < 3 or text.lower().startswith(("http://", "https://")):
+        if text.lower().startswith(("http://", "https://")):
             return []
+        lookup = await self.autocomplete_gate.admit(interaction.user.id, text)
+        if lookup is Lookup.NOTHING:
+            return []
+        source = getattr(interaction.namespace, "source", None)
         try:
             result: ac.SearchResult = await ask_audio(
                 self.bot,
@@ -80,12 +121,17 @@ class MusicCommands(commands.Cog, name="music"):
                     user_id=interaction.user.id,
                     query=text,
                     limit=5,
+                    source=source or None,
+                    cached_only=lookup is Lookup.CACHE_ONLY,
                 ),
-                timeout=AUTOCOMPLETE_TIMEOUT,
+                # Discord waits 3 s for the answer, the debounce pause included.
+                timeout=AUTOCOMPLETE_TIMEOUT - self.bot.settings.search.autocomplete_debounce_s,
             )
         except (UserError, BusError) as exc:
             logger.debug("autocomplete for {!r} gave nothing: {}", text, exc)
             return []
+        if not result.tracks:
+            return self.autocomplete_gate.recall(interaction.user.id, text) or []
         choices = []
         for track in result.tracks:
             name = render.clip(f"{track.title} — {track.author}", 100)
@@ -93,14 +139,18 @@ class MusicCommands(commands.Cog, name="music"):
                 track.uri if track.uri and len(track.uri) <= 100 else render.clip(track.title, 100)
             )
             choices.append(app_commands.Choice(name=name, value=value))
+        self.autocomplete_gate.remember(interaction.user.id, text, choices)
         return choices
 
     @app_commands.command(name="search", description="Search and pick a result to play")
-    @app_commands.describe(query="Words to search for")
-    async def search(self, interaction: discord.Interaction[Any], query: str) -> None:
+    @app_commands.describe(query="Words to search for", source=SOURCE_HELP)
+    async def search(
+        self, interaction: discord.Interaction[Any], query: str, source: str | None = None
+    ) -> None:
         """Show up to ten results in a select menu."""
         if member_voice_channel(interaction) is None:
             raise UserError("You need to be in a voice channel.")
+        self._check_search(interaction, query, source)
         await interaction.response.defer(thinking=True, ephemeral=True)
         result: ac.SearchResult = await ask_audio(
             self.bot,
@@ -109,6 +159,7 @@ class MusicCommands(commands.Cog, name="music"):
                 user_id=interaction.user.id,
                 query=query,
                 limit=10,
+                source=source,
             ),
         )
         if not result.tracks:
@@ -119,6 +170,24 @@ class MusicCommands(commands.Cog, name="music"):
             title="Pick a track", description="\n".join(lines), colour=render.ACCENT
         )
         await interaction.edit_original_response(embed=embed, view=view)
+
+    @play.autocomplete("source")
+    @playnext.autocomplete("source")
+    @search.autocomplete("source")
+    async def source_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Only the sources the connected music server can search."""
+        needle = current.strip().casefold()
+        try:
+            sources = await asyncio.wait_for(NODE_SOURCES.searchable(), AUTOCOMPLETE_TIMEOUT)
+        except TimeoutError:
+            return []
+        return [
+            app_commands.Choice(name=s.label, value=s.name)
+            for s in sources
+            if needle in s.name or needle in s.label.casefold()
+        ]
 
     # -- controls -------------------------------------------------------------
 
