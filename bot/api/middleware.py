@@ -30,6 +30,7 @@ STREAMING_ROUTES = frozenset({"events"})
 # Scraped or probed every few seconds: logged at DEBUG so they do not drown the rest.
 QUIET_ROUTES = frozenset({"/health", "/ready", "/metrics"})
 CORRELATION_HEADER = "X-Correlation-ID"
+CLIENT_CLOSED = 499  # the client hung up before the answer (nginx's convention)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -66,6 +67,9 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             return response
         except web.HTTPException as exc:  # only redirects get past json_errors
             status = exc.status
+            raise
+        except asyncio.CancelledError:
+            status = CLIENT_CLOSED
             raise
         finally:
             elapsed = time.perf_counter() - started

@@ -47,6 +47,9 @@ class ApiCog(commands.Cog, name="api"):
             access_log=None,
             keepalive_timeout=settings.keepalive_timeout,
             shutdown_timeout=SHUTDOWN_TIMEOUT,
+            # A client that hangs up cancels its handler: an event stream ends at once.
+            # Commands still finish: the bus shields them from their caller.
+            handler_cancellation=True,
         )
         await self.runner.setup()
         site = web.TCPSite(self.runner, settings.host, settings.port)

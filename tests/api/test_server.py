@@ -112,7 +112,10 @@ async def test_no_secret_in_info_metrics_or_page(tmp_path: Path) -> None:
             await h.start(api=API_ON, database={"url": SecretStr(rendered)})
             assert h.bot.db is not None and h.bot.db.kind == "postgresql"
             secrets = [h.discord.token, h.lavalink.password, db_password]
-            for path in ("/info", "/metrics", "/api/v1/openapi.json"):
+            await h.join()
+            h.add_tracks(1)
+            await h.reply("play", query="https://example.com/t1")
+            for path in ("/info", "/metrics", "/", "/status.json", "/api/v1/openapi.json"):
                 async with http.get(base_url(h) + path) as response:
                     text = await response.text()
                 assert response.status == 200, path
