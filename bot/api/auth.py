@@ -7,16 +7,55 @@ request's guild (403).
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections.abc import Callable
+
 from aiohttp import web
+from cachetools import TTLCache
 
 from bot.api.errors import ApiError
 from bot.api.middleware import PORT
+from bot.api.port import KeyVerifier
 from bot.db.api_keys import ApiKeyRecord, KeyScope
 from bot.errors import RateLimited
 from bot.rate_limit import SlidingWindowLimiter
 
 LIMITER: web.AppKey[SlidingWindowLimiter] = web.AppKey("key_limiter", SlidingWindowLimiter)
 RATE_WINDOW_S = 60.0
+
+
+class CachedKeys:
+    """Remembers keys that verified for `ttl` seconds, sparing a database read per request.
+
+    Only successes are kept, so a new key works at once; a key revoked from the
+    command line (another process) stops working within `ttl` seconds.
+    """
+
+    def __init__(
+        self,
+        keys: KeyVerifier,
+        ttl: float,
+        *,
+        max_size: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._keys = keys
+        self._cache: TTLCache[str, ApiKeyRecord] | None = (
+            TTLCache(maxsize=max_size, ttl=ttl, timer=clock) if ttl > 0 else None
+        )
+
+    async def verify(self, token: str) -> ApiKeyRecord | None:
+        """The live key for `token`, from the cache or the store."""
+        if self._cache is None:
+            return await self._keys.verify(token)
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        key = self._cache.get(digest)
+        if key is None:
+            key = await self._keys.verify(token)
+            if key is not None:
+                self._cache[digest] = key
+        return key
 
 
 def _unauthorized(message: str, error: str | None = None) -> ApiError:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import mafic
 
+from bot.api.auth import CachedKeys
 from bot.api.board import NowPlayingBoard
 from bot.api.port import GuildRef, NodeInfo, ProcessInfo, Readiness
 from bot.bus import Channel
@@ -24,7 +25,11 @@ class DiscordBotPort:
     def __init__(self, bot: MusicBot, board: NowPlayingBoard) -> None:
         self.bot = bot
         self._board = board
-        self._keys = ApiKeyStore(bot.db) if bot.db is not None else None
+        self._keys = (
+            CachedKeys(ApiKeyStore(bot.db), bot.settings.api.key_cache_s)
+            if bot.db is not None
+            else None
+        )
 
     @property
     def settings(self) -> ApiSettings:
@@ -37,8 +42,8 @@ class DiscordBotPort:
         return self.bot.user.id if self.bot.user is not None else 0
 
     @property
-    def keys(self) -> ApiKeyStore | None:
-        """The API key store (None without a database)."""
+    def keys(self) -> CachedKeys | None:
+        """The API keys (None without a database)."""
         return self._keys
 
     @property

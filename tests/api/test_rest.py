@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from bot import audio_commands as ac
+from bot.api.auth import CachedKeys
 from bot.bus import Channel
-from bot.db.api_keys import ApiKeyStore
+from bot.db.api_keys import ApiKeyStore, KeyScope
 from tests.api.conftest import Api, serving
 
 
@@ -33,14 +34,31 @@ async def test_no_key_or_a_wrong_key_is_401(api: Api) -> None:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-async def test_revoked_key_is_refused(api: Api) -> None:
-    """A key works until it is revoked, then gets 401."""
-    issued = await api.issue("read")
-    assert (await api.call("GET", api.player(), token=issued.token))[0] == 200
-    assert api.h.bot.db is not None
-    await ApiKeyStore(api.h.bot.db).revoke(issued.record.id)
-    status, body, _ = await api.call("GET", api.player(), token=issued.token)
-    assert status == 401 and "revoked" in body["error"]["message"]
+async def test_revoked_key_is_refused(tmp_path: Path) -> None:
+    """A key works until it is revoked, then gets 401 (no key cache: at once)."""
+    async with serving(tmp_path, key_cache_s=0) as api:
+        issued = await api.issue("read")
+        assert (await api.call("GET", api.player(), token=issued.token))[0] == 200
+        assert api.h.bot.db is not None
+        await ApiKeyStore(api.h.bot.db).revoke(issued.record.id)
+        status, body, _ = await api.call("GET", api.player(), token=issued.token)
+        assert status == 401 and "revoked" in body["error"]["message"]
+
+
+async def test_key_cache_forgets_a_revoked_key_after_its_ttl(tmp_path: Path) -> None:
+    """With the cache on, a key revoked elsewhere is refused once its entry expires."""
+    now = [0.0]
+    async with serving(tmp_path) as api:
+        assert api.h.bot.db is not None
+        store = ApiKeyStore(api.h.bot.db)
+        keys = CachedKeys(store, ttl=5.0, clock=lambda: now[0])
+        issued = await store.create(guild_id=1, scope=KeyScope.READ)
+        assert await keys.verify(issued.token) == issued.record
+        await store.revoke(issued.record.id)
+        now[0] = 4.9
+        assert await keys.verify(issued.token) == issued.record
+        now[0] = 5.1
+        assert await keys.verify(issued.token) is None
 
 
 async def test_key_for_guild_a_cannot_touch_guild_b(api: Api) -> None:
