@@ -87,8 +87,35 @@ class DatabaseSettings(Section):
     flush_interval: float = Field(default=1.0, gt=0)
 
 
+WebhookEventType = Literal["track_start", "track_end", "queue_end", "node_lost"]
+
+
+class WebhookTarget(Section):
+    """A URL that receives signed JSON events."""
+
+    url: str
+    secret: SecretStr
+    events: list[WebhookEventType] = Field(
+        default_factory=lambda: ["track_start", "track_end", "queue_end", "node_lost"]
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+
 class ApiSettings(Section):
-    """The HTTP side: health, metrics, status page, REST API."""
+    """The HTTP side: health, metrics, status page, REST API, webhooks."""
 
     enabled: bool = True
     host: str = "127.0.0.1"
@@ -102,6 +129,11 @@ class ApiSettings(Section):
     show_guild_names: bool = False
     status_refresh_s: float = Field(default=5.0, gt=0)
     max_event_streams: int = Field(default=100, ge=1)
+    webhooks: list[WebhookTarget] = Field(default_factory=list)
+    webhook_timeout: float = Field(default=5.0, gt=0)
+    webhook_retries: int = Field(default=4, ge=0, le=10)
+    webhook_backoff_s: float = Field(default=1.0, ge=0)
+    webhook_queue_size: int = Field(default=1_000, ge=1)
 
 
 class LoggingSettings(Section):
@@ -221,6 +253,7 @@ class Settings(BaseSettings):
         """Every secret value, for log redaction."""
         values = [self.discord.token, self.database.url]
         values += [node.password for node in self.lavalink.nodes]
+        values += [hook.secret for hook in self.api.webhooks]
         found = [v.get_secret_value() for v in values if v is not None]
         if self.database.url is not None:
             try:

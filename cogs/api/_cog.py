@@ -1,16 +1,19 @@
-"""Starts and stops the HTTP server with the bot, and feeds it now-playing updates."""
+"""Starts and stops the HTTP server with the bot; feeds it now-playing updates and webhooks."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import mafic
 from aiohttp import web
 from discord.ext import commands
 from loguru import logger
 
 from bot.api.board import NowPlayingBoard
 from bot.api.server import build_app
+from bot.api.webhooks import WebhookSender, track_data
 from bot.bus import Channel, Subscription
+from bot.events import NodeLost, QueueEnded
 from bot.metrics import PLAYERS, PLAYING_PLAYERS
 from cogs.api.port import DiscordBotPort
 
@@ -21,22 +24,29 @@ SHUTDOWN_TIMEOUT = 2.0
 
 
 class ApiCog(commands.Cog, name="api"):
-    """The aiohttp server on `api.host:api.port`."""
+    """The aiohttp server on `api.host:api.port`, and the webhook sender."""
 
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
         settings = bot.settings.api
         self.board = NowPlayingBoard(max_listeners=settings.max_event_streams)
         self.port_view = DiscordBotPort(bot, self.board)
+        self.webhooks = WebhookSender(settings)
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
-        self._subscription: Subscription | None = None
+        self._subscriptions: list[Subscription] = []
 
     async def cog_load(self) -> None:
         """Follow now-playing updates, refresh the player gauges on scrape, start serving."""
-        self._subscription = self.bot.bus.subscribe(
-            Channel.UI_NOW, self.board.on_update, name="api-board"
+        bus = self.bot.bus
+        self._subscriptions.append(
+            bus.subscribe(Channel.UI_NOW, self.board.on_update, name="api-board")
         )
+        if self.webhooks.enabled:
+            self.webhooks.start()
+            self._subscriptions.append(
+                bus.subscribe(Channel.TO_DISCORD, self.on_audio_event, name="api-webhooks")
+            )
         PLAYERS.set_function(lambda: self.port_view.players()[0])
         PLAYING_PLAYERS.set_function(lambda: self.port_view.players()[1])
         settings = self.bot.settings.api
@@ -60,13 +70,45 @@ class ApiCog(commands.Cog, name="api"):
         logger.info("HTTP server on http://{}:{}", settings.host, self.port)
 
     async def cog_unload(self) -> None:
-        """Close the live pages, stop serving, stop following updates."""
+        """Close the live pages, stop serving, flush webhooks, stop following updates."""
         self.board.close()
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
-        if self._subscription is not None:
-            await self.bot.bus.unsubscribe(self._subscription)
-            self._subscription = None
+        for subscription in self._subscriptions:
+            await self.bot.bus.unsubscribe(subscription)
+        self._subscriptions.clear()
+        await self.webhooks.close()
         PLAYERS.set_function(lambda: 0)
         PLAYING_PLAYERS.set_function(lambda: 0)
+
+    # -- webhooks ---------------------------------------------------------------
+
+    async def on_audio_event(self, event: Any) -> None:
+        """Queue end and node lost, from `discord-bot:to-discord`."""
+        if isinstance(event, QueueEnded):
+            self.webhooks.emit(
+                "queue_end", {"guild_id": str(event.guild_id), "reason": event.reason}
+            )
+        elif isinstance(event, NodeLost):
+            self.webhooks.emit("node_lost", {"guild_id": str(event.guild_id)})
+
+    @commands.Cog.listener()
+    async def on_track_start(self, event: mafic.TrackStartEvent[Any]) -> None:
+        """A track started (mafic dispatches Lavalink's events through the client)."""
+        if self.webhooks.enabled:
+            self.webhooks.emit("track_start", _track(event.player.guild.id, event.track))
+
+    @commands.Cog.listener()
+    async def on_track_end(self, event: mafic.TrackEndEvent[Any]) -> None:
+        """A track ended: finished, replaced (skip), stopped, or failed to load."""
+        if self.webhooks.enabled:
+            data = _track(event.player.guild.id, event.track)
+            data["reason"] = getattr(event.reason, "value", str(event.reason))
+            self.webhooks.emit("track_end", data)
+
+
+def _track(guild_id: int, track: mafic.Track) -> dict[str, Any]:
+    return track_data(
+        guild_id, track.title, track.author, track.uri, track.length, track.identifier
+    )

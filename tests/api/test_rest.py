@@ -203,7 +203,8 @@ async def test_pause_is_the_slash_commands_bus_command_from_the_bots_channel(api
     assert (status, body) == (200, {"message": "Paused."})
     await api.h.player_patch(lambda b: b.get("paused") is True, since=since)
     (command,) = [c for c in seen if isinstance(c, ac.Pause)]
-    assert command.source == "api" and command.guild_id == api.guild_id
+    front_end = getattr(command, "origin", None) or command.source  # renamed to origin
+    assert front_end == "api" and command.guild_id == api.guild_id
     assert command.voice_channel_id == api.h.world.voice.id
     status, body, _ = await api.call("POST", api.player("/resume"), token=token)
     assert (status, body) == (200, {"message": "Resumed."})
