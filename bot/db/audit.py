@@ -43,8 +43,12 @@ class AuditStore:
         detail: dict[str, Any] | None = None,
         correlation_id: str | None = None,
     ) -> AuditEntry:
-        """Record an action and return it with its id."""
-        row = AuditLog(
+        """Record an action and return it with its id.
+
+        While the database is unreachable the entry is kept and written later, in
+        order; it is returned then without an id.
+        """
+        entry = AuditEntry(
             action=action,
             guild_id=guild_id,
             user_id=user_id,
@@ -52,9 +56,16 @@ class AuditStore:
             correlation_id=correlation_id,
             created_at=utcnow(),
         )
-        async with self._db.transaction() as session:
-            session.add(row)
-        return _entry(row)
+        stored: list[AuditEntry] = []
+
+        async def insert() -> None:
+            row = AuditLog(**{name: getattr(entry, name) for name in _FIELDS})
+            async with self._db.transaction() as session:
+                session.add(row)
+            stored.append(_entry(row))
+
+        await self._db.deferred.write("audit", insert)
+        return stored[0] if stored else entry
 
     async def recent(
         self,
@@ -84,6 +95,9 @@ class AuditStore:
         async with self._db.transaction() as session:
             result = await session.execute(delete(AuditLog).where(AuditLog.created_at < cutoff))
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+_FIELDS = ("action", "guild_id", "user_id", "detail", "correlation_id", "created_at")
 
 
 def _entry(row: AuditLog) -> AuditEntry:

@@ -15,7 +15,11 @@ __all__ = ["FlagCache", "GuildSettingsCache"]
 
 
 class GuildSettingsCache:
-    """Read-through, write-through cache of ``GuildSettings`` per guild."""
+    """Read-through, write-through cache of ``GuildSettings`` per guild.
+
+    While the database is down a guild gets its last known settings, even
+    expired ones, without waiting more than ``load_timeout`` for the database.
+    """
 
     def __init__(
         self,
@@ -23,16 +27,23 @@ class GuildSettingsCache:
         *,
         ttl: float = 300.0,
         max_size: int = 10_000,
+        load_timeout: float = 1.0,
         metrics: PersistenceMetrics = METRICS,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self._cache: ReadThroughCache[int, GuildSettings] = ReadThroughCache(
-            "guild_settings", store.get, ttl=ttl, max_size=max_size, metrics=metrics, timer=timer
+            "guild_settings",
+            store.get,
+            ttl=ttl,
+            max_size=max_size,
+            load_timeout=load_timeout,
+            metrics=metrics,
+            timer=timer,
         )
 
     async def get(self, guild_id: int) -> GuildSettings:
-        """Return the guild's settings (stale ones if the database is down)."""
+        """Return the guild's settings (the last known ones if the database is down)."""
         return await self._cache.get(guild_id)
 
     async def update(self, guild_id: int, **changes: Any) -> GuildSettings:
@@ -65,6 +76,7 @@ class FlagCache:
         *,
         ttl: float = 60.0,
         max_size: int = 10_000,
+        load_timeout: float = 1.0,
         metrics: PersistenceMetrics = METRICS,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -76,6 +88,7 @@ class FlagCache:
             max_size=max_size,
             # No row known and no database: the code default decides.
             fallback=lambda key: None,
+            load_timeout=load_timeout,
             metrics=metrics,
             timer=timer,
         )

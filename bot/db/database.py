@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.db import schema
-from bot.db.errors import DB_UNAVAILABLE_ERRORS, DatabaseNotConnectedError, SchemaOutdatedError
+from bot.db.circuit_breaker import CircuitBreaker
+from bot.db.deferred_writes import DeferredWrites
+from bot.db.errors import (
+    DB_UNAVAILABLE_ERRORS,
+    DatabaseNotConnectedError,
+    SchemaOutdatedError,
+    is_unreachable,
+)
 from bot.db.metrics import METRICS, PersistenceMetrics
 from bot.db.query_monitor import QueryMonitor
 
@@ -44,7 +51,14 @@ def normalize_url(url: str | URL) -> URL:
 
 
 class Database:
-    """One async SQLAlchemy engine for SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
+    """One async SQLAlchemy engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
+
+    Sessions go through ``breaker``: while the server is unreachable they fail
+    at once with ``DatabaseOutageError`` instead of waiting for a connect
+    timeout. ``deferred`` keeps append-only writes made meanwhile and replays
+    them, in order, when it answers again. ``connect_timeout`` bounds both a
+    new connection and the wait for a free one in the pool.
+    """
 
     def __init__(
         self,
@@ -52,7 +66,7 @@ class Database:
         *,
         slow_query_ms: float = 200,
         echo: bool = False,
-        connect_timeout: float = 10.0,
+        connect_timeout: float = 5.0,
         metrics: PersistenceMetrics = METRICS,
     ) -> None:
         self.url = normalize_url(url)
@@ -61,6 +75,8 @@ class Database:
         self._monitor = QueryMonitor(metrics, slow_query_ms)
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self.breaker = CircuitBreaker(self.ping, metrics=metrics)
+        self.deferred = DeferredWrites(self.breaker, metrics=metrics)
 
     def __repr__(self) -> str:
         return f"Database({self.safe_url!r})"
@@ -104,9 +120,11 @@ class Database:
         logger.info("Connected to {} database {}", self.kind, self.safe_url)
 
     async def close(self) -> None:
-        """Dispose of the engine and its pooled connections; idempotent."""
+        """Write what was kept if possible, then dispose of the engine and its pool; idempotent."""
         if self._engine is None:
             return
+        await self.deferred.close()
+        await self.breaker.stop()
         engine, self._engine, self._sessions = self._engine, None, None
         await engine.dispose()
         logger.info("Closed {} database {}", self.kind, self.safe_url)
@@ -114,26 +132,47 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction the caller commits (``expire_on_commit=False``)."""
-        async with self._session_factory()() as session:
-            yield session
+        factory = self._session_factory()
+        self.breaker.check()
+        try:
+            async with factory() as session:
+                yield session
+        except Exception as exc:
+            self._noticed(exc)
+            raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside a transaction: committed on exit, rolled back on error."""
-        async with self._session_factory().begin() as session:
-            yield session
+        factory = self._session_factory()
+        self.breaker.check()
+        try:
+            async with factory.begin() as session:
+                yield session
+        except Exception as exc:
+            self._noticed(exc)
+            raise
 
     async def ping(self, timeout: float = 2.0) -> bool:
-        """Return whether the database answers ``SELECT 1`` within ``timeout`` seconds."""
+        """Return whether the database answers ``SELECT 1`` within ``timeout`` seconds.
+
+        An answer during an outage ends it (see ``breaker``).
+        """
         if self._engine is None:
             return False
         try:
             async with asyncio.timeout(timeout), self._engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except DB_UNAVAILABLE_ERRORS as exc:
-            logger.warning("Database ping failed: {}", type(exc).__name__)
+            if not self.breaker.is_open:
+                logger.warning("Database ping failed: {}", type(exc).__name__)
             return False
+        self.breaker.reset()
         return True
+
+    def _noticed(self, exc: Exception) -> None:
+        if is_unreachable(exc) and self._engine is not None:
+            self.breaker.trip(exc)
 
     async def upgrade(self) -> str | None:
         """Apply pending Alembic migrations; return the revision now in place."""
@@ -181,7 +220,13 @@ class Database:
             _create_sqlite_directory(self.url)
             return {}
         if self.kind == "postgresql":
-            return {"pool_pre_ping": True, "connect_args": {"timeout": self._connect_timeout}}
+            # Pre-ping replaces connections a restart or a network cut killed while
+            # pooled; the timeouts keep a dead server from holding callers for long.
+            return {
+                "pool_pre_ping": True,
+                "pool_timeout": self._connect_timeout,
+                "connect_args": {"timeout": self._connect_timeout},
+            }
         return {}
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 __all__ = [
     "DB_UNAVAILABLE_ERRORS",
     "DatabaseError",
     "DatabaseNotConnectedError",
+    "DatabaseOutageError",
     "DatabaseUnavailableError",
     "InvalidSettingError",
     "SchemaOutdatedError",
+    "is_unreachable",
 ]
 
 
@@ -34,6 +37,13 @@ class DatabaseUnavailableError(DatabaseError):
         super().__init__(
             f"The bot's storage is unavailable right now, so {what} could not be loaded."
         )
+
+
+class DatabaseOutageError(DatabaseUnavailableError):
+    """Refused without trying: the database was unreachable and has not answered since."""
+
+    def __init__(self) -> None:
+        DatabaseError.__init__(self, "The bot's storage is unreachable right now. Try again soon.")
 
 
 class SchemaOutdatedError(DatabaseError):
@@ -63,4 +73,18 @@ DB_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     asyncio.TimeoutError,
     DatabaseNotConnectedError,
+    DatabaseUnavailableError,
 )
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the server could not be reached (worth retrying later).
+
+    Narrower than ``DB_UNAVAILABLE_ERRORS``: a constraint violation or a bad
+    statement is the caller's bug and would fail the same way on every retry.
+    """
+    if isinstance(exc, DatabaseUnavailableError | OSError | asyncio.TimeoutError):
+        return True
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

@@ -39,7 +39,10 @@ class HistoryStore:
         self._db = database
 
     async def add(self, track: PlayedTrack) -> None:
-        """Record that ``track`` was played."""
+        """Record that ``track`` was played (later, in order, if the database is unreachable)."""
+        await self._db.deferred.write("history", lambda: self._insert(track))
+
+    async def _insert(self, track: PlayedTrack) -> None:
         async with self._db.transaction() as session:
             session.add(PlayHistory(**{name: getattr(track, name) for name in _COLUMNS}))
 

@@ -9,7 +9,7 @@ their own ``cache`` label instead of registering the same names again.
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["METRICS", "PersistenceMetrics"]
 
@@ -55,6 +55,29 @@ class PersistenceMetrics:
             "db_query_duration_seconds",
             "Time spent executing SQL statements.",
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=registry,
+        )
+        self.available = Gauge(
+            "db_available",
+            "1 while the database answers, 0 during an outage.",
+            registry=registry,
+        )
+        self.available.set(1)
+        self.outages = Counter(
+            "db_outages_total",
+            "Times the database became unreachable.",
+            registry=registry,
+        )
+        self.pending_writes = Gauge(
+            "db_pending_writes",
+            "Writes held in memory until the database answers, by kind.",
+            ["kind"],
+            registry=registry,
+        )
+        self.dropped_writes = Counter(
+            "db_writes_dropped_total",
+            "Writes given up: too many pending during an outage, or refused by the database.",
+            ["kind"],
             registry=registry,
         )
 

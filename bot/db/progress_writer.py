@@ -15,7 +15,7 @@ from typing import Protocol
 
 from loguru import logger
 
-from bot.db.errors import DB_UNAVAILABLE_ERRORS
+from bot.db.errors import DB_UNAVAILABLE_ERRORS, is_unreachable
 from bot.db.queue_store import PlaybackProgress
 
 __all__ = ["ProgressSink", "ProgressWriter"]
@@ -80,7 +80,9 @@ class ProgressWriter:
                 await self._store.update_progress_many(list(batch.values()))
             except DB_UNAVAILABLE_ERRORS as exc:
                 self._requeue(batch)
-                logger.warning(
+                # The database's circuit breaker reports an outage once; this would repeat.
+                log = logger.debug if is_unreachable(exc) else logger.warning
+                log(
                     "Could not store playback progress of {} guild(s), will retry: {}",
                     len(batch),
                     type(exc).__name__,

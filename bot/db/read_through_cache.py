@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from cachetools import LRUCache, TTLCache
 from loguru import logger
 
-from bot.db.errors import DB_UNAVAILABLE_ERRORS, DatabaseUnavailableError
+from bot.db.errors import DB_UNAVAILABLE_ERRORS, DatabaseOutageError, DatabaseUnavailableError
 from bot.db.metrics import METRICS, PersistenceMetrics
 
 __all__ = ["ReadThroughCache"]
@@ -45,7 +45,11 @@ class ReadThroughCache(Generic[K, V]):
 
     When the loader fails with a database error, the last value seen for the
     key is returned (counted as stale); without one, ``fallback`` decides, and
-    without a fallback ``DatabaseUnavailableError`` is raised.
+    without a fallback ``DatabaseUnavailableError`` is raised. With
+    ``load_timeout``, a load slower than that is not waited for when a last
+    value is known: the caller gets it, and the load refreshes the entry
+    when it finishes (a database that stopped answering must not hold commands
+    for its connect timeout).
     """
 
     def __init__(
@@ -56,12 +60,14 @@ class ReadThroughCache(Generic[K, V]):
         ttl: float,
         max_size: int,
         fallback: Callable[[K], V] | None = None,
+        load_timeout: float | None = None,
         metrics: PersistenceMetrics = METRICS,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
         self._loader = loader
         self._fallback = fallback
+        self._load_timeout = load_timeout
         self._hits = metrics.cache_hits.labels(name)
         self._misses = metrics.cache_misses.labels(name)
         self._stale = metrics.cache_stale_served.labels(name)
@@ -87,6 +93,10 @@ class ReadThroughCache(Generic[K, V]):
             loading = asyncio.ensure_future(self._load(key))
             self._loading[key] = loading
             loading.add_done_callback(lambda task: self._forget_load(key, task))
+        if self._load_timeout is not None and key in self._last_known:
+            await asyncio.wait({loading}, timeout=self._load_timeout)
+            if not loading.done():
+                return self._serve_stale(key, TimeoutError())
         try:
             # Shielded: one caller giving up must not cancel the load for the others.
             return await asyncio.shield(loading)
@@ -120,11 +130,16 @@ class ReadThroughCache(Generic[K, V]):
     def _forget_load(self, key: K, task: asyncio.Task[V]) -> None:
         if self._loading.get(key) is task:
             del self._loading[key]
+        if not task.cancelled():
+            # Retrieved here: a caller that stopped waiting (load_timeout) never will.
+            task.exception()
 
     def _serve_stale(self, key: K, exc: BaseException) -> V:
+        # During a known outage the circuit breaker has said it once already.
+        log = logger.debug if isinstance(exc, DatabaseOutageError) else logger.warning
         if key in self._last_known:
             self._stale.inc()
-            logger.warning(
+            log(
                 "{} cache: database unavailable ({}), serving the last known value for {!r}",
                 self.name,
                 type(exc).__name__,
@@ -133,7 +148,7 @@ class ReadThroughCache(Generic[K, V]):
             value: V = self._last_known[key]
             return value
         if self._fallback is not None:
-            logger.warning(
+            log(
                 "{} cache: database unavailable ({}), using the default for {!r}",
                 self.name,
                 type(exc).__name__,

@@ -7,6 +7,14 @@ Lavalink) go through the `ProgressWriter`, which coalesces the same way.
 `close()` saves everything pending. A failed save keeps the guild dirty and is
 retried on the next tick, so a database hiccup loses nothing the process
 still holds.
+
+During an outage (the database's circuit breaker is open) each tick fails at
+once without touching the network, and a pass stops at the first failure;
+the breaker logs the outage once, and `db_pending_writes{kind="queue"|"progress"}`
+shows what waits. Memory stays bounded: at most one pending snapshot per guild,
+and it is the live session itself, read when the save finally runs, so the
+database gets the latest state, never an outdated one. Only a process that
+dies before the database answers again loses what was pending.
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ from collections.abc import Callable
 
 from loguru import logger
 
+from bot.db.errors import is_unreachable
+from bot.db.metrics import METRICS, PersistenceMetrics
 from bot.db.progress_writer import ProgressWriter
 from bot.db.queue_store import QueueSnapshot, QueueStore, StoredTrack
 from bot.music.queue import LoopMode, TrackQueue
@@ -107,18 +117,29 @@ class PlaybackPersistence:
         *,
         interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        metrics: PersistenceMetrics = METRICS,
     ) -> None:
         self.store = store
         self.interval = interval
         self.progress = ProgressWriter(store, interval=interval)
         self._clock = clock
+        self._metrics = metrics
         self._dirty: dict[int, GuildSession] = {}
         self._deleted: set[int] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def pending_count(self) -> int:
+        """Queue saves and deletes not written yet."""
+        return len(self._dirty) + len(self._deleted)
+
     def start(self) -> None:
-        """Start the background saver."""
+        """Start the background saver and report what it holds."""
+        self._metrics.pending_writes.labels("queue").set_function(lambda: self.pending_count)
+        self._metrics.pending_writes.labels("progress").set_function(
+            lambda: self.progress.pending_count
+        )
         self._task = asyncio.create_task(self._run(), name="playback-persistence")
 
     def changed(self, session: GuildSession) -> None:
@@ -153,12 +174,13 @@ class PlaybackPersistence:
         return await self.store.load_all()
 
     async def flush(self) -> None:
-        """Save everything pending now."""
+        """Save everything pending now; stop at the first sign the database is unreachable."""
         for guild_id in list(self._deleted):
             try:
                 await self.store.delete(guild_id)
-            except Exception:
-                logger.warning("could not delete the saved queue of guild {}; retrying", guild_id)
+            except Exception as exc:
+                if _failed(exc, "delete the saved queue", guild_id):
+                    return
                 continue
             self._deleted.discard(guild_id)
         for guild_id in list(self._dirty):
@@ -166,18 +188,20 @@ class PlaybackPersistence:
             session = self._dirty.pop(guild_id)
             try:
                 await self.store.save_snapshot(snapshot_of(session, self._clock()))
-            except Exception:
-                logger.opt(exception=True).warning(
-                    "could not save the queue of guild {}; will retry", guild_id
-                )
+            except Exception as exc:
                 self._dirty.setdefault(guild_id, session)
+                if _failed(exc, "save the queue", guild_id):
+                    return
         await self.progress.flush()
 
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            await self.flush()
+            try:
+                await self.flush()
+            except Exception:
+                logger.exception("unexpected error while saving playback state")
             if self._dirty or self._deleted:
                 self._wake.set()
             await asyncio.sleep(self.interval)
@@ -190,6 +214,7 @@ class PlaybackPersistence:
         self._dirty.clear()
         self._deleted.clear()
         self.progress.abandon()
+        self._stop_reporting()
 
     async def close(self) -> None:
         """Stop the saver and save everything pending."""
@@ -200,3 +225,21 @@ class PlaybackPersistence:
             self._task = None
         await self.flush()
         await self.progress.close()
+        lost = self.pending_count + self.progress.pending_count
+        if lost:
+            logger.error("stopping with {} unsaved playback change(s): the database is down", lost)
+        self._stop_reporting()
+
+    def _stop_reporting(self) -> None:
+        for kind in ("queue", "progress"):
+            self._metrics.pending_writes.labels(kind).set_function(lambda: 0)
+
+
+def _failed(exc: Exception, what: str, guild_id: int) -> bool:
+    """Log a failed write; True when the database is unreachable (the pass should stop)."""
+    if is_unreachable(exc):
+        # The database's circuit breaker logs the outage once; this would repeat every tick.
+        logger.debug("could not {} of guild {}: database unreachable", what, guild_id)
+        return True
+    logger.opt(exception=exc).warning("could not {} of guild {}; will retry", what, guild_id)
+    return False
