@@ -18,7 +18,7 @@ NOT_AUDITED: tuple[type, ...] = (
     ac.ShowHistory,
     ac.AttachNowPlaying,
 )
-_ENVELOPE = {"correlation_id", "guild_id", "user_id", "channel_id", "voice_channel_id"}
+_ENVELOPE = {"correlation_id", "guild_id", "user_id", "channel_id", "voice_channel_id", "origin"}
 
 
 def audited(command: Command) -> bool:
@@ -34,9 +34,9 @@ def action_name(command: Command) -> str:
 
 def audit_detail(command: Command) -> dict[str, Any]:
     """The command's own fields (not its envelope), as JSON-friendly values."""
-    detail: dict[str, Any] = {"source": command.source}
+    detail: dict[str, Any] = {"origin": command.origin}
     for field in dataclasses.fields(command):
-        if field.name in _ENVELOPE or field.name == "source":
+        if field.name in _ENVELOPE:
             continue
         value = getattr(command, field.name)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -28,7 +28,8 @@ class Command(BusMessage):
     guild_id: int
     user_id: int
     channel_id: int | None = None
-    source: str = "slash"
+    # The front end that sent it: "slash", "button", "api", "webhook".
+    origin: str = "slash"
 
 
 @dataclass(frozen=True, kw_only=True)

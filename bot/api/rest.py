@@ -8,7 +8,6 @@ own voice channel, and refuses (409) when the bot is in none.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +32,6 @@ from bot.api.errors import ApiError, bad_request, invalid
 from bot.api.middleware import PORT
 from bot.api.port import GuildRef
 from bot.db.api_keys import KeyScope
-from bot.messages import Command
 from bot.music.queue import LoopMode
 from bot.music.timefmt import parse_seek
 from bot.rate_limit import SlidingWindowLimiter
@@ -97,19 +95,10 @@ async def _voice_command(request: web.Request, cls: type[ac.VoiceCommand], **fie
         guild_id=guild.id,
         user_id=port.actor_id,
         voice_channel_id=guild.voice_channel_id,
-        **_from_api(cls),
+        origin="api",
         **fields,
     )
     return await port.ask(command)
-
-
-def _from_api(cls: type[Command]) -> dict[str, str]:
-    """`source="api"`, unless the command's own `source` field means something else
-    (a queue position in `Move`, a search source in `Play`): then it keeps its default."""
-    own = {f.name: f for f in dataclasses.fields(cls)}.get("source")
-    front_end = {f.name: f for f in dataclasses.fields(Command)}["source"]
-    # Compare the declared type: a bare redefinition (`source: int`) inherits the default.
-    return {"source": "api"} if own is not None and own.type == front_end.type else {}
 
 
 def _done(result: ac.Done) -> web.Response:
@@ -140,9 +129,7 @@ async def get_player(request: web.Request) -> web.Response:
         raise invalid(f"page: must be a whole number from 1 to {MAX_PAGE}")
     port = request.app[PORT]
     page: ac.QueuePage = await port.ask(
-        ac.ShowQueue(
-            guild_id=guild.id, user_id=port.actor_id, page=int(raw_page), **_from_api(ac.ShowQueue)
-        )
+        ac.ShowQueue(guild_id=guild.id, user_id=port.actor_id, page=int(raw_page), origin="api")
     )
     body = serialize.player_json(guild, page.now, page.now.position_ms)
     body["queue"] = serialize.queue_json(page)

@@ -46,7 +46,7 @@ class AudioCog(commands.Cog, name="audio"):
         self.service = PlaybackService(
             bus=bot.bus,
             voice=self.voice,
-            loader=TrackLoader(),
+            loader=TrackLoader(settings=lambda: bot.settings),
             policy=bot.guild_policy,
             persistence=self.persistence,
             history=HistoryStore(bot.db) if bot.db is not None else None,

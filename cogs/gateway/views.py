@@ -54,7 +54,8 @@ class NowPlayingView(BotView):
         super().__init__(bot, timeout=None)
 
     async def _send(self, interaction: discord.Interaction[Any], cls: type, **fields: Any) -> None:
-        done: ac.Done = await ask_audio(self.bot, voice_command(interaction, cls, **fields))
+        command = voice_command(interaction, cls, origin="button", **fields)
+        done: ac.Done = await ask_audio(self.bot, command)
         record_command(interaction, "ok")
         # The message itself shows the change; the clicker gets a quiet confirmation.
         await interaction.response.send_message(done.message, ephemeral=True)
@@ -160,7 +161,7 @@ class SearchPicker(BotView):
             raise UserError("This menu belongs to someone else; run /search yourself.")
         track = self.tracks[int(select.values[0])]
         query = track.uri or f"{track.title} {track.author}"
-        command = voice_command(interaction, ac.Play, query=query)
+        command = voice_command(interaction, ac.Play, query=query, origin="button")
         if command.voice_channel_id is None:
             raise UserError("You need to be in a voice channel.")
         await interaction.response.defer()

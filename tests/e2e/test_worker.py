@@ -23,7 +23,7 @@ async def test_commands_are_audited_with_correlation_id(h: Harness) -> None:
     assert "show_queue" not in actions
     volume = next(e for e in entries if e.action == "set_volume")
     assert volume.user_id == h.world.alice.id
-    assert volume.detail == {"source": "slash", "level": 120}
+    assert volume.detail == {"origin": "slash", "level": 120}
     assert volume.correlation_id
 
 
