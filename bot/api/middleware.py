@@ -30,6 +30,7 @@ STREAMING_ROUTES = frozenset({"events"})
 # Scraped or probed every few seconds: logged at DEBUG so they do not drown the rest.
 QUIET_ROUTES = frozenset({"/health", "/ready", "/metrics"})
 CORRELATION_HEADER = "X-Correlation-ID"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 CLIENT_CLOSED = 499  # the client hung up before the answer (nginx's convention)
 
 _HTTP_CODES = {
@@ -74,7 +75,8 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         finally:
             elapsed = time.perf_counter() - started
             route = route_label(request)
-            API_REQUESTS.labels(route, request.method, str(status)).inc()
+            method = request.method if request.method in KNOWN_METHODS else "other"
+            API_REQUESTS.labels(route, method, str(status)).inc()
             if _route_name(request) not in STREAMING_ROUTES:
                 API_LATENCY.labels(route).observe(elapsed)
             logger.log(

@@ -123,3 +123,12 @@ async def test_no_secret_in_info_metrics_or_page(tmp_path: Path) -> None:
                     assert secret not in text, f"{path} shows a secret"
     finally:
         await drop_postgres_database(url.render_as_string(hide_password=False))
+
+
+async def test_metric_labels_stay_bounded_for_odd_requests(api: Api) -> None:
+    """Unknown paths and made-up methods are counted as `unmatched` and `other`."""
+    await api.call("GET", "/no/such/path/12345")
+    await api.call("PROPFIND", "/health")
+    _, text, _ = await api.call("GET", "/metrics")
+    assert 'route="unmatched"' in text and 'method="other"' in text
+    assert "12345" not in text and "PROPFIND" not in text
