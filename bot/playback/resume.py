@@ -28,7 +28,7 @@ async def resume_all(
         service.sessions[session.guild_id] = session
         async with session.lock:
             try:
-                await service.restore(session)
+                await service.recovery.restore(session)
             except Exception as exc:  # one guild's failure must not stop the rest
                 _log_failure(session.guild_id, exc)
                 service.sessions.pop(session.guild_id, None)

@@ -123,7 +123,7 @@ class AudioCog(commands.Cog, name="audio"):
     async def _node_connected(self, _node: mafic.Node[Any]) -> None:
         """First node after start: resume saved playback, then serve; later: rebuild players."""
         if self.service.ready.is_set():
-            self.service.schedule_rebuild()
+            self.service.recovery.schedule()
             return
         try:
             if self.persistence is not None:
@@ -133,7 +133,7 @@ class AudioCog(commands.Cog, name="audio"):
 
     async def _node_lost(self, label: str) -> None:
         """Players on the node are gone: move them to another node or wait for one."""
-        await self.service.on_node_lost(label)
+        await self.service.recovery.on_node_lost(label)
 
     @commands.Cog.listener()
     async def on_node_ready(self, node: mafic.Node[Any]) -> None:
@@ -190,4 +190,4 @@ class AudioCog(commands.Cog, name="audio"):
         if event.code in (4014, 4022):
             await self.service.on_bot_disconnected(event.player.guild.id)
         elif event.code == 4006:
-            await self.service.reconnect_voice(event.player.guild.id)
+            await self.service.recovery.reconnect_voice(event.player.guild.id)

@@ -151,7 +151,7 @@ async def test_nowplaying_and_history(h: Harness) -> None:
     assert now["embeds"][0]["title"] == "Track T1"
     await h.reply("skip")
     await h.playing("t2")
-    await h.bot.get_cog("audio").service.settle()
+    await h.bot.get_cog("audio").service.plays.settle()
     history = embed_text(await h.reply("history"))
     assert "Track T1" in history and "Track T2" in history
 

@@ -1,0 +1,150 @@
+"""Player and queue controls: pause, skip, seek, volume, loop, shuffle, remove, move, clear.
+
+Each runs under the guild's lock (taken by `PlaybackService.handle`) and
+checks that the member is in the bot's voice channel.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot import audio_commands as ac
+from bot.errors import NothingPlaying, UserError
+from bot.music.queue import LoopMode
+from bot.music.timefmt import format_duration
+
+if TYPE_CHECKING:
+    from bot.playback.service import PlaybackService
+
+LOOP_CYCLE = {LoopMode.OFF: LoopMode.TRACK, LoopMode.TRACK: LoopMode.QUEUE}
+
+
+class Controls:
+    """The control commands of the playback service."""
+
+    def __init__(self, service: PlaybackService) -> None:
+        self.service = service
+
+    async def set_paused(self, command: ac.VoiceCommand, paused: bool | None) -> ac.Done:
+        """Pause, resume or toggle."""
+        session, player = self.service.require_playing(command)
+        target = (not session.paused) if paused is None else paused
+        if target == session.paused:
+            return ac.Done("Already paused." if target else "Already playing.")
+        session.set_position(session.live_position(self.service.clock()), self.service.clock())
+        await player.pause(target)
+        session.paused = target
+        await self.service.changed(session, "paused" if target else "resumed")
+        return ac.Done("Paused." if target else "Resumed.")
+
+    async def skip(self, command: ac.Skip) -> ac.Done:
+        """Skip the current track, or to an upcoming position."""
+        session, _player = self.service.require_playing(command)
+        skipped = session.queue.current
+        if command.to is not None:
+            target = session.queue.skip_to(command.to)
+            # skip_to made `target` current; step back so start_next lands on it.
+            session.queue.upcoming.insert(0, target)
+            session.queue.current = None
+        session.failures_in_a_row = 0
+        await self.service.start_next(session, finished=False)
+        title = skipped.title if skipped else "the track"
+        return ac.Done(f"Skipped **{title}**.")
+
+    async def previous(self, command: ac.Previous) -> ac.Done:
+        """Play the previous track again."""
+        session = self.service.require_same_channel(command)
+        player = self.service.voice.player(command.guild_id)
+        if player is None:
+            raise NothingPlaying()
+        track = session.queue.previous()
+        if track is None:
+            raise UserError("There is no previous track.")
+        session.queue.upcoming.insert(0, track)
+        session.queue.current = None
+        await self.service.start_next(session, finished=False)
+        return ac.Done(f"Playing **{track.title}** again.")
+
+    async def stop(self, command: ac.VoiceCommand) -> ac.Done:
+        """Stop and clear the queue; stay in the channel until idle."""
+        session, player = self.service.require_playing(command)
+        session.queue.stop()
+        session.paused = False
+        await player.stop()
+        session.set_position(0, self.service.clock())
+        await self.service.changed(session, "stopped")
+        self.service.schedule_idle(session)
+        return ac.Done("Stopped and cleared the queue.")
+
+    async def leave(self, command: ac.VoiceCommand) -> ac.Done:
+        """Stop, clear and leave voice."""
+        self.service.require_same_channel(command)
+        if self.service.voice.bot_channel(command.guild_id) is None:
+            raise UserError("I'm not in a voice channel.")
+        await self.service.teardown(self.service.session(command.guild_id), "left")
+        return ac.Done("Left the voice channel.")
+
+    async def seek(self, command: ac.Seek) -> ac.Done:
+        """Move within the current track."""
+        session, player = self.service.require_playing(command)
+        track = session.queue.current
+        assert track is not None
+        if track.is_stream or not track.is_seekable:
+            raise UserError("This track can't be seeked.")
+        position = command.target.resolve(
+            session.live_position(self.service.clock()), track.length_ms
+        )
+        await player.seek(position)
+        session.set_position(position, self.service.clock())
+        await self.service.changed(session, "seek")
+        return ac.Done(f"Jumped to {format_duration(position) if position else '0:00'}.")
+
+    async def set_volume(self, command: ac.SetVolume) -> ac.Done:
+        """Set the volume (0–200 %, Lavalink's 100 is 100 %)."""
+        if not 0 <= command.level <= 200:
+            raise UserError("Volume goes from 0 to 200.")
+        session = self.service.require_same_channel(command)
+        player = self.service.voice.player(command.guild_id)
+        if player is not None:
+            await player.set_volume(command.level)
+        session.volume = command.level
+        await self.service.changed(session, "volume")
+        return ac.Done(f"Volume set to {command.level}%.")
+
+    async def set_loop(self, command: ac.SetLoop) -> ac.Done:
+        """Set or cycle the loop mode."""
+        session = self.service.require_same_channel(command)
+        mode = command.mode or LOOP_CYCLE.get(session.queue.loop, LoopMode.OFF)
+        session.queue.loop = mode
+        await self.service.changed(session, "loop")
+        return ac.Done(f"Loop: **{mode.value}**.")
+
+    async def shuffle(self, command: ac.VoiceCommand) -> ac.Done:
+        """Shuffle the upcoming tracks."""
+        session = self.service.require_same_channel(command)
+        if len(session.queue) < 2:
+            raise UserError("There is nothing to shuffle.")
+        session.queue.shuffle()
+        await self.service.changed(session, "shuffle")
+        return ac.Done(f"Shuffled {len(session.queue)} tracks.")
+
+    async def remove(self, command: ac.Remove) -> ac.Done:
+        """Remove an upcoming track."""
+        session = self.service.require_same_channel(command)
+        track = session.queue.remove(command.position)
+        await self.service.changed(session, "queue")
+        return ac.Done(f"Removed **{track.title}**.")
+
+    async def move(self, command: ac.Move) -> ac.Done:
+        """Move an upcoming track."""
+        session = self.service.require_same_channel(command)
+        track = session.queue.move(command.source, command.target)
+        await self.service.changed(session, "queue")
+        return ac.Done(f"Moved **{track.title}** to position {command.target}.")
+
+    async def clear(self, command: ac.VoiceCommand) -> ac.Done:
+        """Remove every upcoming track."""
+        session = self.service.require_same_channel(command)
+        dropped = session.queue.clear()
+        await self.service.changed(session, "queue")
+        return ac.Done(f"Removed {dropped} tracks from the queue.")

@@ -1,0 +1,121 @@
+"""Putting players back where they were: after a restart, a voice reconnect or a lost node.
+
+A lost node's players are marked `rebuild_pending` with their position noted,
+each guild is told once, and one background pass rebuilds them: leave voice,
+rejoin (mafic then picks a healthy node) and play the same track from the
+same position with the same volume and pause state. If no node can take
+them, they wait for the next `schedule()` (a node coming up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+from loguru import logger
+
+from bot.bus import Channel
+from bot.errors import ServiceUnavailable, UserError
+from bot.events import NodeLost
+from bot.playback.loader import track_to_mafic
+from bot.playback.session import GuildSession
+
+if TYPE_CHECKING:
+    from bot.playback.service import PlaybackService
+
+
+class PlayerRecovery:
+    """Restores and rebuilds players for the playback service."""
+
+    def __init__(self, service: PlaybackService) -> None:
+        self.service = service
+        self._task: asyncio.Task[None] | None = None
+
+    async def restore(self, session: GuildSession) -> None:
+        """Join the session's channel and continue its track at its position (caller holds the
+        session's lock)."""
+        service = self.service
+        track = session.queue.current
+        if session.voice_channel_id is None or track is None:
+            return
+        player = await service.voice.connect(session.guild_id, session.voice_channel_id)
+        position = session.position_ms if track.is_seekable and not track.is_stream else 0
+        await player.play(
+            track_to_mafic(track),
+            start_time=position or None,
+            volume=session.volume,
+            pause=session.paused,
+            replace=True,
+        )
+        session.set_position(position, service.clock())
+        await service.changed(session, "resumed")
+
+    async def reconnect_voice(self, guild_id: int) -> None:
+        """Discord invalidated the voice session (4006): leave and rejoin, keep playing."""
+        service = self.service
+        session = service.sessions.get(guild_id)
+        if session is None:
+            return
+        async with session.lock:
+            now = service.clock()
+            session.set_position(session.live_position(now), now)
+            await service.voice.disconnect(guild_id)
+            try:
+                await self.restore(session)
+            except UserError as exc:
+                logger.warning("could not rejoin voice in guild {}: {}", guild_id, exc)
+                await service.teardown(session, "disconnected")
+
+    async def on_node_lost(self, label: str) -> None:
+        """A node lost its players: note where each was, tell each guild once, rebuild."""
+        service = self.service
+        now = service.clock()
+        for guild_id, session in list(service.sessions.items()):
+            if session.queue.current is None or session.rebuild_pending:
+                continue
+            if service.voice.node_label(guild_id) != label:
+                continue
+            session.set_position(session.live_position(now), now)
+            session.rebuild_pending = True
+            await service.bus.publish(
+                Channel.TO_DISCORD,
+                NodeLost(guild_id=guild_id, text_channel_id=session.text_channel_id),
+            )
+        self.schedule()
+
+    def schedule(self) -> None:
+        """Rebuild waiting players in the background (one pass at a time)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self.rebuild_pending(), name="rebuild")
+
+    async def rebuild_pending(self) -> None:
+        """Put every player that lost its node back on a healthy one, where it was."""
+        service = self.service
+        for session in list(service.sessions.values()):
+            if not session.rebuild_pending:
+                continue
+            if not service.voice.has_node():
+                return  # they wait for the next node to come up
+            async with session.lock:
+                if not session.rebuild_pending:
+                    continue
+                await service.voice.disconnect(session.guild_id)
+                try:
+                    await self.restore(session)
+                except ServiceUnavailable as exc:
+                    logger.warning("rebuild of guild {} must wait: {}", session.guild_id, exc)
+                    return
+                except UserError as exc:
+                    logger.warning("cannot rebuild guild {}: {}", session.guild_id, exc)
+                    await service.teardown(session, "disconnected")
+                    continue
+                session.rebuild_pending = False
+                logger.info("rebuilt the player of guild {}", session.guild_id)
+
+    async def close(self) -> None:
+        """Stop a rebuild in progress."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
