@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -67,9 +68,14 @@ def parse_query(query: str) -> ParsedQuery:
 
 
 def _public_url(query: str) -> str:
+    if "\\" in query:
+        # Parsers disagree on `\\` (browsers and many HTTP clients read it as `/`), so the
+        # host Lavalink would contact may not be the one checked here.
+        raise UnsafeLink("That link doesn't look valid.")
     try:
         parts = urlsplit(query)
-        host = (parts.hostname or "").rstrip(".").lower()
+        # Fold as IDNA does, so fullwidth or other look-alike digits can't hide an address.
+        host = unicodedata.normalize("NFKC", parts.hostname or "").rstrip(".").lower()
         _ = parts.port  # raises ValueError for a bad port
     except ValueError:
         raise UnsafeLink("That link doesn't look valid.") from None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.errors import UserError
 
-_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2})$")
+_CLOCK = re.compile(r"^(?:(\d{1,4}):)?(\d{1,2}):(\d{1,2})$")
 _SECONDS = re.compile(r"^\d{1,6}$")
 
 
