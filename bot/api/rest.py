@@ -1,7 +1,7 @@
 """The REST API under `/api/v1`: read a guild's player and queue, and control playback.
 
 Every action becomes the same `discord-bot:commands` message as the slash
-command (`source="api"`), so validation, results and errors are the audio
+command (`origin="api"`), so validation, results and errors are the audio
 side's. The API has no member in voice: it acts as if it were in the bot's
 own voice channel, and refuses (409) when the bot is in none.
 """
@@ -81,9 +81,10 @@ async def _guild(request: web.Request, scope: KeyScope) -> GuildRef:
     return guild
 
 
-async def _voice_command(request: web.Request, cls: type[ac.VoiceCommand], **fields: Any) -> Any:
+async def _send(
+    request: web.Request, guild: GuildRef, cls: type[ac.VoiceCommand], **fields: Any
+) -> Any:
     """Send a voice-bound command as if from the bot's own voice channel."""
-    guild = await _guild(request, KeyScope.CONTROL)
     if guild.voice_channel_id is None:
         raise ApiError(
             409,
@@ -141,62 +142,72 @@ async def get_player(request: web.Request) -> web.Response:
 
 async def play(request: web.Request) -> web.Response:
     """Queue a link or search; start playing if idle."""
+    guild = await _guild(request, KeyScope.CONTROL)
     body = await read_body(request, PlayBody)
-    result: ac.PlayResult = await _voice_command(
-        request, ac.Play, query=body.query, next_up=body.next_up
+    result: ac.PlayResult = await _send(
+        request, guild, ac.Play, query=body.query, next_up=body.next_up
     )
     return web.json_response(serialize.play_json(result))
 
 
 async def pause(request: web.Request) -> web.Response:
     """Pause."""
-    return _done(await _voice_command(request, ac.Pause))
+    guild = await _guild(request, KeyScope.CONTROL)
+    return _done(await _send(request, guild, ac.Pause))
 
 
 async def resume(request: web.Request) -> web.Response:
     """Resume."""
-    return _done(await _voice_command(request, ac.Resume))
+    guild = await _guild(request, KeyScope.CONTROL)
+    return _done(await _send(request, guild, ac.Resume))
 
 
 async def skip(request: web.Request) -> web.Response:
     """Skip, or jump to an upcoming position."""
+    guild = await _guild(request, KeyScope.CONTROL)
     body = await read_body(request, SkipBody)
-    return _done(await _voice_command(request, ac.Skip, to=body.to))
+    return _done(await _send(request, guild, ac.Skip, to=body.to))
 
 
 async def seek(request: web.Request) -> web.Response:
     """Jump within the track."""
+    guild = await _guild(request, KeyScope.CONTROL)
     body = await read_body(request, SeekBody)
-    return _done(await _voice_command(request, ac.Seek, target=parse_seek(body.position)))
+    return _done(await _send(request, guild, ac.Seek, target=parse_seek(body.position)))
 
 
 async def volume(request: web.Request) -> web.Response:
     """Set the volume."""
+    guild = await _guild(request, KeyScope.CONTROL)
     body = await read_body(request, VolumeBody)
-    return _done(await _voice_command(request, ac.SetVolume, level=body.level))
+    return _done(await _send(request, guild, ac.SetVolume, level=body.level))
 
 
 async def loop(request: web.Request) -> web.Response:
     """Set the loop mode."""
+    guild = await _guild(request, KeyScope.CONTROL)
     body = await read_body(request, LoopBody)
-    return _done(await _voice_command(request, ac.SetLoop, mode=LoopMode(body.mode)))
+    return _done(await _send(request, guild, ac.SetLoop, mode=LoopMode(body.mode)))
 
 
 async def remove(request: web.Request) -> web.Response:
     """Remove the upcoming track at a position."""
+    guild = await _guild(request, KeyScope.CONTROL)
     position = _int_param(request, "position", MAX_POSITION)
-    return _done(await _voice_command(request, ac.Remove, position=position))
+    return _done(await _send(request, guild, ac.Remove, position=position))
 
 
 async def move(request: web.Request) -> web.Response:
     """Move an upcoming track."""
+    guild = await _guild(request, KeyScope.CONTROL)
     body = await read_body(request, MoveBody)
-    return _done(await _voice_command(request, ac.Move, source=body.source, target=body.target))
+    return _done(await _send(request, guild, ac.Move, source=body.source, target=body.target))
 
 
 async def clear(request: web.Request) -> web.Response:
     """Remove every upcoming track."""
-    return _done(await _voice_command(request, ac.Clear))
+    guild = await _guild(request, KeyScope.CONTROL)
+    return _done(await _send(request, guild, ac.Clear))
 
 
 # -- the table ------------------------------------------------------------------

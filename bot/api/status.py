@@ -11,6 +11,7 @@ allows no inline script, so a title like `<img onerror=…>` stays text.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -38,6 +39,7 @@ PAGE_CSP = (
 RECONNECT_MS = 2000
 
 
+@functools.cache
 def _asset(name: str) -> bytes:
     return (resources.files("bot.api") / "static" / name).read_bytes()
 

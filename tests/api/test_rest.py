@@ -194,7 +194,7 @@ async def test_list_players_shows_only_the_keys_guilds(api: Api) -> None:
 
 
 async def test_pause_is_the_slash_commands_bus_command_from_the_bots_channel(api: Api) -> None:
-    """POST pause sends ac.Pause(source="api") in the bot's voice channel; Lavalink pauses."""
+    """POST pause sends ac.Pause(origin="api") in the bot's voice channel; Lavalink pauses."""
     await api.start_playing(1)
     seen = await commands_seen(api)
     token = await api.key()
@@ -203,8 +203,7 @@ async def test_pause_is_the_slash_commands_bus_command_from_the_bots_channel(api
     assert (status, body) == (200, {"message": "Paused."})
     await api.h.player_patch(lambda b: b.get("paused") is True, since=since)
     (command,) = [c for c in seen if isinstance(c, ac.Pause)]
-    front_end = getattr(command, "origin", None) or command.source  # renamed to origin
-    assert front_end == "api" and command.guild_id == api.guild_id
+    assert command.origin == "api" and command.guild_id == api.guild_id
     assert command.voice_channel_id == api.h.world.voice.id
     status, body, _ = await api.call("POST", api.player("/resume"), token=token)
     assert (status, body) == (200, {"message": "Resumed."})
