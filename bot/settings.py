@@ -134,6 +134,7 @@ class ApiSettings(Section):
     webhook_retries: int = Field(default=4, ge=0, le=10)
     webhook_backoff_s: float = Field(default=1.0, ge=0)
     webhook_queue_size: int = Field(default=1_000, ge=1)
+    otlp_endpoint: str | None = None
 
 
 class LoggingSettings(Section):

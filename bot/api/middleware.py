@@ -2,7 +2,8 @@
 
 * `observe` binds a new correlation id for the request (so every line it causes,
   across the bus, carries it), returns it as `X-Correlation-ID`, counts the
-  request and writes one access-log line through loguru.
+  request and writes one access-log line through loguru. With tracing on, the
+  request gets a span and the correlation id is its trace id.
 * `json_errors` turns every failure into `{"error": {"code", "message"}}`: aiohttp's
   own HTTP errors keep their status, the bot's errors are mapped by
   `errors.from_exception`, anything else is logged and answered with a 500
@@ -22,6 +23,7 @@ from loguru import logger
 from bot.api.errors import ApiError, error_response, from_exception
 from bot.api.metrics import API_LATENCY, API_REQUESTS
 from bot.api.port import BotPort
+from bot.api.tracing import finish_span, request_span, trace_id
 from bot.correlation import correlation, current_correlation_id
 
 PORT: web.AppKey[BotPort] = web.AppKey("port", BotPort)
@@ -57,7 +59,13 @@ def _route_name(request: web.Request) -> str | None:
 @web.middleware
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Correlation id, metrics and the access log for one request."""
-    with correlation() as cid:
+    route = route_label(request)
+    method = request.method if request.method in KNOWN_METHODS else "other"
+    tracer = request.app[PORT].tracer
+    with (
+        request_span(tracer, request.headers, method, route, request.path) as span,
+        correlation(trace_id(span)) as cid,
+    ):
         started = time.perf_counter()
         status = 500
         try:
@@ -74,8 +82,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
         finally:
             elapsed = time.perf_counter() - started
-            route = route_label(request)
-            method = request.method if request.method in KNOWN_METHODS else "other"
+            finish_span(span, status)
             API_REQUESTS.labels(route, method, str(status)).inc()
             if _route_name(request) not in STREAMING_ROUTES:
                 API_LATENCY.labels(route).observe(elapsed)

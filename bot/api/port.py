@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
+
     from bot.api.board import NowPlayingBoard
     from bot.db.api_keys import ApiKeyRecord
     from bot.messages import Command
@@ -88,6 +90,10 @@ class BotPort(Protocol):
     @property
     def board(self) -> NowPlayingBoard:
         """What every guild is playing, fed from `discord-bot:ui:now`."""
+
+    @property
+    def tracer(self) -> Tracer | None:
+        """Spans for requests, or None when tracing is off."""
 
     async def readiness(self) -> Readiness:
         """Discord connected, a Lavalink node up, the database answering."""

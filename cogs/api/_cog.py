@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import mafic
@@ -11,6 +12,7 @@ from loguru import logger
 
 from bot.api.board import NowPlayingBoard
 from bot.api.server import build_app
+from bot.api.tracing import tracer_of, tracer_provider
 from bot.api.webhooks import WebhookSender, track_data
 from bot.bus import Channel, Subscription
 from bot.events import NodeLost, QueueEnded
@@ -30,7 +32,8 @@ class ApiCog(commands.Cog, name="api"):
         self.bot = bot
         settings = bot.settings.api
         self.board = NowPlayingBoard(max_listeners=settings.max_event_streams)
-        self.port_view = DiscordBotPort(bot, self.board)
+        self.tracing = tracer_provider(settings)
+        self.port_view = DiscordBotPort(bot, self.board, tracer_of(self.tracing))
         self.webhooks = WebhookSender(settings)
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -79,6 +82,9 @@ class ApiCog(commands.Cog, name="api"):
             await self.bot.bus.unsubscribe(subscription)
         self._subscriptions.clear()
         await self.webhooks.close()
+        if self.tracing is not None:
+            # Exports the spans still batched; blocking, so off the event loop.
+            await asyncio.to_thread(self.tracing.shutdown)
         PLAYERS.set_function(lambda: 0)
         PLAYING_PLAYERS.set_function(lambda: 0)
 

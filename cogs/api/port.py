@@ -16,15 +16,18 @@ from bot.messages import Command
 from bot.settings import ApiSettings
 
 if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
+
     from bot.app import MusicBot
 
 
 class DiscordBotPort:
     """What the HTTP server may see of and ask from the bot."""
 
-    def __init__(self, bot: MusicBot, board: NowPlayingBoard) -> None:
+    def __init__(self, bot: MusicBot, board: NowPlayingBoard, tracer: Tracer | None = None) -> None:
         self.bot = bot
         self._board = board
+        self._tracer = tracer
         self._keys = (
             CachedKeys(ApiKeyStore(bot.db), bot.settings.api.key_cache_s)
             if bot.db is not None
@@ -50,6 +53,11 @@ class DiscordBotPort:
     def board(self) -> NowPlayingBoard:
         """Now playing in every guild."""
         return self._board
+
+    @property
+    def tracer(self) -> Tracer | None:
+        """Spans for API requests (None: tracing is off)."""
+        return self._tracer
 
     async def readiness(self) -> Readiness:
         """Discord connected, a Lavalink node up, the database answering."""

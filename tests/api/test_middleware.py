@@ -26,6 +26,7 @@ class StubPort:
 
     settings = ApiSettings(request_timeout=0.05)
     board = NowPlayingBoard()
+    tracer = None
 
 
 @pytest.fixture
