@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 
 from bot.db.database import Database
 from bot.db.models import AuditLog
+from bot.db.storable import storable
 from bot.db.timestamps import utcnow
 
 __all__ = ["AuditEntry", "AuditStore"]
@@ -59,7 +60,7 @@ class AuditStore:
         stored: list[AuditEntry] = []
 
         async def insert() -> None:
-            row = AuditLog(**{name: getattr(entry, name) for name in _FIELDS})
+            row = AuditLog(**{name: storable(getattr(entry, name)) for name in _FIELDS})
             async with self._db.transaction() as session:
                 session.add(row)
             stored.append(_entry(row))

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 
 from bot.db.database import Database
 from bot.db.models import PlayHistory
+from bot.db.storable import storable
 from bot.db.timestamps import utcnow
 
 __all__ = ["HistoryStore", "PlayedTrack"]
@@ -44,7 +45,7 @@ class HistoryStore:
 
     async def _insert(self, track: PlayedTrack) -> None:
         async with self._db.transaction() as session:
-            session.add(PlayHistory(**{name: getattr(track, name) for name in _COLUMNS}))
+            session.add(PlayHistory(**{name: storable(getattr(track, name)) for name in _COLUMNS}))
 
     async def recent(self, guild_id: int, limit: int = 20) -> list[PlayedTrack]:
         """Return the guild's last ``limit`` plays, newest first."""

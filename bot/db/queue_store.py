@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert, select, update
 from bot.db.database import Database
 from bot.db.dialect_insert import dialect_insert
 from bot.db.models import Queue, QueueItem
+from bot.db.storable import storable
 from bot.db.timestamps import utcnow
 
 __all__ = ["LOOP_MODES", "PlaybackProgress", "QueueSnapshot", "QueueStore", "StoredTrack"]
@@ -210,7 +211,7 @@ _EMPTY_QUEUE_STATE = {name: getattr(QueueSnapshot(guild_id=0), name) for name in
 
 
 def _item_values(guild_id: int, position: int, track: StoredTrack) -> dict[str, object]:
-    values: dict[str, object] = {name: getattr(track, name) for name in _TRACK_FIELDS}
+    values: dict[str, object] = {name: storable(getattr(track, name)) for name in _TRACK_FIELDS}
     values.update(guild_id=guild_id, position=position)
     return values
 
