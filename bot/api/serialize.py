@@ -39,7 +39,7 @@ def player_json(guild: GuildRef, state: NowPlayingState | None, position_ms: int
         "guild_name": guild.name,
         "voice_channel_id": snowflake(guild.voice_channel_id),
         "track": track_json(track) if track is not None else None,
-        "playing": track is not None and not (state.paused if state else False),
+        "playing": state is not None and track is not None and not state.paused,
         "paused": state.paused if state is not None else False,
         "position_ms": position_ms if track is not None else 0,
         "volume": state.volume if state is not None else 100,
@@ -48,10 +48,8 @@ def player_json(guild: GuildRef, state: NowPlayingState | None, position_ms: int
     }
 
 
-def board_player_json(guild: GuildRef, entry: BoardEntry | None, now: float) -> dict[str, Any]:
+def board_player_json(guild: GuildRef, entry: BoardEntry, now: float) -> dict[str, Any]:
     """A guild's player from the board, its position extrapolated to `now`."""
-    if entry is None:
-        return player_json(guild, None, 0)
     return player_json(guild, entry.state, entry.position_ms(now))
 
 
