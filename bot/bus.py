@@ -15,7 +15,8 @@ Back-pressure policy: when a subscriber's queue is full the publisher waits up
 to `put_timeout` seconds for room, then drops the message *for that
 subscriber only*, counts it (`status="dropped"`) and logs a warning. A
 publisher is therefore never blocked longer than `put_timeout` per slow
-subscriber.
+subscriber. Observers of requests (audit, metrics) never delay the request:
+a full observer queue drops the copy at once, counted the same way.
 
 Each delivery runs with the publisher's correlation id bound, so every log
 line a command causes carries the same id on both sides of the bus.
@@ -131,6 +132,9 @@ class EventBus:
 
     async def publish(self, channel: Channel, message: BusMessage) -> int:
         """Queue `message` for every subscriber; returns how many accepted it."""
+        return await self._fan_out(channel, message, wait=self.put_timeout)
+
+    async def _fan_out(self, channel: Channel, message: BusMessage, *, wait: float) -> int:
         self._check(channel, message)
         delivery = _Delivery(message, time.perf_counter())
         accepted = 0
@@ -139,7 +143,9 @@ class EventBus:
                 sub.queue.put_nowait(delivery)
             except asyncio.QueueFull:
                 try:
-                    await asyncio.wait_for(sub.queue.put(delivery), self.put_timeout)
+                    if wait <= 0:
+                        raise TimeoutError
+                    await asyncio.wait_for(sub.queue.put(delivery), wait)
                 except TimeoutError:
                     BUS_OPERATIONS.labels(channel.value, "publish", "dropped").inc()
                     logger.warning(
@@ -203,7 +209,7 @@ class EventBus:
         self._inflight.add(task)
         task.add_done_callback(self._finished)
         if self._subscriptions[channel]:
-            await self.publish(channel, message)
+            await self._fan_out(channel, message, wait=0)
         try:
             result = await asyncio.wait_for(asyncio.shield(task), timeout)
         except TimeoutError:

@@ -27,6 +27,7 @@ from bot.db.history import HistoryStore
 from bot.errors import NothingPlaying, NotInVoice, ServiceUnavailable, UserError
 from bot.events import QueueEnded, TrackFailed
 from bot.messages import NowPlayingUpdate
+from bot.music.queue import QueueFull
 from bot.music.timefmt import format_duration
 from bot.music.track import QueuedTrack
 from bot.playback.controls import Controls
@@ -164,11 +165,14 @@ class PlaybackService:
         )
         tracks = loaded.tracks[:1] if loaded.is_search else loaded.tracks
         tracks = self._within_length_limit(tracks, policy)
-        if session.queue.current is None and not session.queue.upcoming:
-            session.volume = session.volume if session.voice_channel_id else policy.default_volume
-        added = session.queue.add(tracks, limit=policy.max_queue_length, next_up=command.next_up)
+        if len(session.queue) >= policy.max_queue_length:
+            raise QueueFull(policy.max_queue_length)
+        if session.voice_channel_id is None and session.queue.current is None:
+            session.volume = policy.default_volume  # a fresh start takes the guild's default
+        # Join before queueing: a refused join (permission, no node, timeout) queues nothing.
         if bot_channel != command.voice_channel_id or self.voice.player(command.guild_id) is None:
             await self.voice.connect(command.guild_id, command.voice_channel_id)
+        added = session.queue.add(tracks, limit=policy.max_queue_length, next_up=command.next_up)
         session.voice_channel_id = command.voice_channel_id
         session.text_channel_id = session.text_channel_id or command.channel_id
         session.cancel_idle()
@@ -400,11 +404,14 @@ class PlaybackService:
             await self.teardown(session, "disconnected")
 
     async def on_bot_moved(self, guild_id: int, channel_id: int) -> None:
-        """A moderator moved the bot: follow along."""
+        """A moderator moved the bot: follow along (our own joins set the channel themselves)."""
         session = self.sessions.get(guild_id)
-        if session is not None and session.voice_channel_id != channel_id:
-            session.voice_channel_id = channel_id
-            await self.changed(session, "moved")
+        if session is None:
+            return
+        async with session.lock:
+            if session.voice_channel_id is not None and session.voice_channel_id != channel_id:
+                session.voice_channel_id = channel_id
+                await self.changed(session, "moved")
 
     async def attach_message(self, command: ac.AttachNowPlaying) -> None:
         """The gateway posted (or re-posted) the now-playing message: remember it for resume."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -15,7 +16,7 @@ from bot.nodes import is_listening
 if TYPE_CHECKING:
     from bot.app import MusicBot
 
-CONNECT_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 7.0  # under limits.command_timeout, so the user gets this reason
 
 
 class DiscordVoice:
@@ -67,13 +68,39 @@ class DiscordVoice:
         return sum(1 for member in channel.members if not member.bot)
 
     async def connect(self, guild_id: int, channel_id: int) -> mafic.Player[Any]:
-        """Join the channel, or move there if already in voice."""
+        """Join the channel, or move there if already in voice, within CONNECT_TIMEOUT.
+
+        The whole join is bounded, including the wait in discord.py's gateway rate
+        limiter (about 120 sends a minute per shard), so a burst of joins fails
+        fast with a clear message instead of playing a minute after the user was
+        told it failed.
+        """
         guild = self._guild(guild_id)
         channel = guild.get_channel(channel_id) if guild is not None else None
         if guild is None or not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
             raise UserError("I can't find that voice channel.")
         self._check_permissions(guild, channel)
-        player = self.player(guild_id)
+        try:
+            return await asyncio.wait_for(self._join(guild, channel), CONNECT_TIMEOUT)
+        except mafic.NoNodesAvailable:
+            raise ServiceUnavailable(
+                "No music server is connected right now. Try again in a moment."
+            ) from None
+        except TimeoutError:
+            logger.warning("voice connection to {} in guild {} timed out", channel_id, guild_id)
+            await self.disconnect(guild_id)
+            raise ServiceUnavailable(
+                "I couldn't connect to voice in time (Discord may be limiting how fast I can "
+                "join). Try again in a minute."
+            ) from None
+        except discord.ClientException as exc:
+            logger.warning("voice connect refused in guild {}: {}", guild_id, exc)
+            raise ServiceUnavailable("I couldn't join voice. Try again in a moment.") from None
+
+    async def _join(
+        self, guild: discord.Guild, channel: discord.VoiceChannel | discord.StageChannel
+    ) -> mafic.Player[Any]:
+        player = self.player(guild.id)
         if player is not None:
             await guild.change_voice_state(channel=channel, self_deaf=True)
             return player
@@ -82,31 +109,36 @@ class DiscordVoice:
             # A voice state left over from before a restart: Discord has no voice
             # session for us any more, so leave first (and wait for it) to get a fresh one.
             await self._leave_stale_voice(guild, me)
-        try:
-            return await channel.connect(cls=mafic.Player, timeout=CONNECT_TIMEOUT, self_deaf=True)
-        except mafic.NoNodesAvailable:
-            raise ServiceUnavailable(
-                "No music server is connected right now. Try again in a moment."
-            ) from None
-        except TimeoutError:
-            logger.warning("voice connection to {} in guild {} timed out", channel_id, guild_id)
-            raise ServiceUnavailable("I couldn't connect to voice in time. Try again.") from None
-        except discord.ClientException as exc:
-            logger.warning("voice connect refused in guild {}: {}", guild_id, exc)
-            raise ServiceUnavailable("I couldn't join voice. Try again in a moment.") from None
+        return await channel.connect(cls=mafic.Player, timeout=CONNECT_TIMEOUT, self_deaf=True)
 
     async def _leave_stale_voice(self, guild: discord.Guild, me: discord.Member) -> None:
+        await self._until_out_of_voice(guild, guild.change_voice_state(channel=None))
+
+    async def _until_out_of_voice(self, guild: discord.Guild, leave: Awaitable[Any]) -> None:
+        """Run `leave` and wait until Discord confirms the bot is out of voice in `guild`.
+
+        Waiting matters: a join sent before the old leave's VOICE_STATE_UPDATE
+        arrives would have its new player torn down by that late update.
+        """
+        me = guild.me
+
         def left(member: discord.Member, _b: discord.VoiceState, after: discord.VoiceState) -> bool:
-            return member.id == me.id and member.guild.id == guild.id and after.channel is None
+            return member.guild.id == guild.id and member.id == getattr(me, "id", None) and (
+                after.channel is None
+            )
 
         waiter = asyncio.ensure_future(
             self.bot.wait_for("voice_state_update", check=left, timeout=CONNECT_TIMEOUT)
         )
-        await guild.change_voice_state(channel=None)
         try:
+            await leave
+            if me is None or me.voice is None or me.voice.channel is None:
+                return  # already confirmed (or nothing to wait for)
             await waiter
         except TimeoutError:
             logger.warning("Discord did not confirm leaving voice in guild {}", guild.id)
+        finally:
+            waiter.cancel()
 
     @staticmethod
     def _check_permissions(
@@ -125,28 +157,30 @@ class DiscordVoice:
             raise UserError(f"{channel.mention} is full.")
 
     async def disconnect(self, guild_id: int) -> None:
-        """Leave voice; mafic destroys the Lavalink player.
+        """Leave voice (mafic destroys the Lavalink player) and wait until Discord confirms.
 
         When the player's node is gone, mafic's disconnect fails at the DELETE
         before leaving voice; then the player is cleaned up and voice left here,
         so a later connect starts from nothing.
         """
         player = self.player(guild_id)
-        if player is None:
+        guild = self._guild(guild_id)
+        if player is None or guild is None:
             return
+        await self._until_out_of_voice(guild, self._leave(guild, player))
+
+    async def _leave(self, guild: discord.Guild, player: mafic.Player[Any]) -> None:
         try:
             await asyncio.wait_for(player.disconnect(force=True), CONNECT_TIMEOUT)
             return
         except Exception as exc:  # a dead node fails in many ways (aiohttp, mafic, timeout)
             logger.info(
                 "disconnect in guild {} did not complete ({}); cleaning up",
-                guild_id,
+                guild.id,
                 type(exc).__name__,
             )
         player.cleanup()
-        guild = self._guild(guild_id)
-        if guild is not None:
-            try:
-                await guild.change_voice_state(channel=None)
-            except (discord.HTTPException, discord.ClientException, ConnectionError) as exc:
-                logger.warning("could not leave voice in guild {}: {}", guild_id, exc)
+        try:
+            await guild.change_voice_state(channel=None)
+        except (discord.HTTPException, discord.ClientException, ConnectionError) as exc:
+            logger.warning("could not leave voice in guild {}: {}", guild.id, exc)

@@ -147,3 +147,18 @@ async def test_configured_guild_defaults_apply(tmp_path) -> None:
         await h.reply("play", query="https://example.com/t1")
         body = await h.player_patch(lambda b: b.get("encodedTrack"))
         assert body["volume"] == 55
+
+
+async def test_refused_join_queues_nothing(h: Harness) -> None:
+    """A /play refused at the voice join leaves no phantom track behind."""
+    locked = h.world.guild.add_voice_channel("Locked")
+    locked.set_permissions(h.world.guild.me, deny=P.CONNECT)
+    h.add_tracks(2)
+    await h.join(channel=locked)
+    refused = await h.reply("play", query="https://example.com/t1")
+    assert "missing the Connect permission" in refused["content"]
+    await h.join(channel=h.world.voice)
+    message = await h.reply("play", query="https://example.com/t2")
+    assert "Now playing" in embed_text(message) and "Track T2" in embed_text(message)
+    await h.playing("t2")
+    assert "The queue is empty" in embed_text(await h.reply("queue"))

@@ -196,3 +196,27 @@ async def test_publish_counts_and_latency(bus: EventBus) -> None:
         )
         == hist_before + 1
     )
+
+
+async def test_stuck_observer_never_delays_a_request(bus: EventBus) -> None:
+    """A request's observers get copies without waiting: a full one just misses some."""
+    release = asyncio.Event()
+
+    async def stuck(_msg: Echo) -> None:
+        await release.wait()
+
+    async def handler(msg: Echo) -> str:
+        return msg.text
+
+    bus.subscribe(Channel.COMMANDS, stuck)
+    bus.serve(Channel.COMMANDS, handler)
+    dropped_before = metric(Channel.COMMANDS, "publish", "dropped")
+    for i in range(10):
+        # put_timeout is 0.05 s: ten requests waiting on a full queue would take 0.3 s+.
+        answer = await asyncio.wait_for(
+            bus.request(Channel.COMMANDS, Echo(guild_id=1, user_id=1, text=str(i)), timeout=1),
+            0.04,
+        )
+        assert answer == str(i)
+    assert metric(Channel.COMMANDS, "publish", "dropped") - dropped_before == 5
+    release.set()
