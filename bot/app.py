@@ -90,7 +90,11 @@ class MusicBot(commands.AutoShardedBot):
         from bot.db import Database, FlagCache, FlagStore, GuildSettingsCache, GuildSettingsStore
 
         db_settings, cache = self.settings.database, self.settings.cache
-        self.db = Database(self.settings.database_url, slow_query_ms=db_settings.slow_query_ms)
+        self.db = Database(
+            self.settings.database_url,
+            slow_query_ms=db_settings.slow_query_ms,
+            connect_timeout=db_settings.connect_timeout,
+        )
         await self.db.connect()
         await self.db.ensure_schema(auto_upgrade=db_settings.auto_upgrade)
         await FlagStore(self.db).seed_defaults()
@@ -98,8 +102,14 @@ class MusicBot(commands.AutoShardedBot):
             GuildSettingsStore(self.db, defaults=self.default_guild_settings),
             ttl=cache.guild_ttl,
             max_size=cache.max_guilds,
+            load_timeout=cache.load_timeout,
         )
-        self.flags = FlagCache(FlagStore(self.db), ttl=cache.guild_ttl, max_size=cache.max_guilds)
+        self.flags = FlagCache(
+            FlagStore(self.db),
+            ttl=cache.guild_ttl,
+            max_size=cache.max_guilds,
+            load_timeout=cache.load_timeout,
+        )
         logger.info("database ready ({})", self.db.kind)
 
     def default_guild_settings(self, guild_id: int) -> GuildSettings:

@@ -20,6 +20,7 @@ from loguru import logger
 
 from bot.bus import BusError, BusTimeout
 from bot.correlation import bind_correlation_id, new_correlation_id
+from bot.db.errors import DatabaseUnavailableError
 from bot.errors import RateLimited, UserError
 from bot.metrics import COMMAND_DURATION, COMMANDS
 from bot.rate_limit import SlidingWindowLimiter
@@ -95,6 +96,9 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
         message = cause.message
     elif isinstance(cause, app_commands.CheckFailure):
         message = str(cause) or "You can't use this command here."
+    elif isinstance(cause, DatabaseUnavailableError):
+        status = "unavailable"
+        message = "My storage is unreachable right now, so I can't do that. Try again soon."
     elif isinstance(cause, BusTimeout):
         status, message = "timeout", "The music service is taking too long. Try again."
     elif isinstance(cause, BusError):

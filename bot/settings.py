@@ -84,6 +84,7 @@ class DatabaseSettings(Section):
     url: SecretStr | None = None
     auto_upgrade: bool = True
     slow_query_ms: int = Field(default=200, ge=0)
+    connect_timeout: float = Field(default=5.0, gt=0)
     flush_interval: float = Field(default=1.0, gt=0)
 
 
@@ -159,6 +160,7 @@ class CacheSettings(Section):
 
     guild_ttl: float = Field(default=300.0, gt=0)
     max_guilds: int = Field(default=10_000, ge=1)
+    load_timeout: float = Field(default=1.0, gt=0)
     search_ttl: float = Field(default=300.0, gt=0)
     max_searches: int = Field(default=2_000, ge=1)
 
