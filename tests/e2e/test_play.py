@@ -162,3 +162,22 @@ async def test_refused_join_queues_nothing(h: Harness) -> None:
     assert "Now playing" in embed_text(message) and "Track T2" in embed_text(message)
     await h.playing("t2")
     assert "The queue is empty" in embed_text(await h.reply("queue"))
+
+
+async def test_search_menu_picks_and_plays(h: Harness) -> None:
+    """/search lists results in a select menu; picking one queues it like /play."""
+    for i, title in enumerate(["Rick Astley - Never Gonna Give You Up", "Never Gonna Stop"], 1):
+        h.lavalink.add_track(title=title, author=f"Artist {i}", length=200_000,
+                             identifier=f"ng{i}", uri=f"https://example.com/ng{i}")
+    await h.join()
+    interaction = await h.slash("search", query="never gonna")
+    menu = await interaction.wait_final(lambda m: bool(m["components"]))
+    assert menu["ephemeral"]
+    options = menu["components"][0]["components"][0]["options"]
+    assert len(options) == 2
+    chosen = next(o for o in options if o["label"] == "Never Gonna Stop")
+    click = await h.discord.click(menu, "search:pick", user=h.world.alice,
+                                  values=[chosen["value"]])
+    await click.wait_response()
+    await h.playing("ng2")
+
