@@ -10,6 +10,7 @@ from bot.db.api_keys import ApiKeyStore
 from bot.db.audit import AuditEntry, AuditStore
 from bot.db.cache import FlagCache, GuildSettingsCache
 from bot.db.database import Database
+from bot.db.durable_jobs import DurableJobStore
 from bot.db.errors import (
     DatabaseError,
     DatabaseNotConnectedError,
@@ -36,6 +37,7 @@ __all__ = [
     "DatabaseError",
     "DatabaseNotConnectedError",
     "DatabaseUnavailableError",
+    "DurableJobStore",
     "FlagCache",
     "FlagStore",
     "GuildSettings",

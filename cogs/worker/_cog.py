@@ -1,4 +1,5 @@
-"""Housekeeping: the audit log of commands, and retention of history and audit entries."""
+"""Housekeeping: the audit log of commands, retention of history and audit entries, and the
+runner of durable jobs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from loguru import logger
 from bot.audit import action_name, audit_detail, audited
 from bot.bus import Channel, Subscription
 from bot.db import AuditStore, HistoryStore
+from bot.durable_queue import DurableQueue
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -24,22 +26,28 @@ class WorkerCog(commands.Cog, name="worker"):
         self.bot = bot
         self.audit = AuditStore(bot.db) if bot.db is not None else None
         self.history = HistoryStore(bot.db) if bot.db is not None else None
+        # Other cogs register handlers and enqueue here (`bot.get_cog("worker").durable`).
+        self.durable = DurableQueue(bot.db) if bot.db is not None else None
         self._subscription: Subscription | None = None
 
     async def cog_load(self) -> None:
-        """Subscribe to commands and schedule retention."""
+        """Subscribe to commands, schedule retention and start the durable job runner."""
         if self.audit is None:
             return
         self._subscription = self.bot.bus.subscribe(
             Channel.COMMANDS, self.record, name="audit"
         )
         self.bot.jobs.every(self.bot.settings.retention.interval_s, RETENTION_JOB, self.trim)
+        if self.durable is not None:
+            self.durable.start()
 
     async def cog_unload(self) -> None:
-        """Stop the subscription and the job."""
+        """Stop the subscription, the job and the durable job runner."""
         if self._subscription is not None:
             await self.bot.bus.unsubscribe(self._subscription)
         await self.bot.jobs.cancel(RETENTION_JOB)
+        if self.durable is not None:
+            await self.durable.stop()
 
     async def record(self, command: Any) -> None:
         """One audit entry per state-changing command, with its correlation id."""

@@ -20,7 +20,7 @@ from bot.db.errors import SchemaOutdatedError
 from bot.db.metrics import PersistenceMetrics
 from bot.db.models import Base
 
-HEAD = "0002_api_keys"
+HEAD = "0003_durable_jobs"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
