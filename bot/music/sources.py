@@ -21,6 +21,7 @@ import mafic
 from loguru import logger
 
 from bot.errors import UserError
+from bot.lavalink_rest import node_request
 
 __all__ = [
     "NODE_SOURCES",
@@ -88,6 +89,8 @@ class NodeCapabilities:
     source_managers: frozenset[str]
     plugins: frozenset[str]
     known: bool = True
+    filters: frozenset[str] = frozenset()
+    """The enabled filters (`filters` in `/v4/info`; empty when the node does not say)."""
 
     @classmethod
     def from_info(cls, info: dict[str, Any]) -> NodeCapabilities:
@@ -96,7 +99,8 @@ class NodeCapabilities:
         plugins = frozenset(
             str(p.get("name", "")).lower() for p in info.get("plugins") or () if p.get("name")
         )
-        return cls(managers, plugins)
+        filters = frozenset(str(f) for f in info.get("filters") or ())
+        return cls(managers, plugins, filters=filters)
 
     @classmethod
     def unknown(cls) -> NodeCapabilities:
@@ -106,6 +110,12 @@ class NodeCapabilities:
     def supports(self, source: Source) -> bool:
         """Whether searching `source` can work on this node."""
         return not self.known or source.manager in self.source_managers
+
+    def has_plugin(self, fragment: str) -> bool | None:
+        """Whether a plugin whose name contains `fragment` is installed (None: unknown)."""
+        if not self.known:
+            return None
+        return any(fragment in p for p in self.plugins)
 
     def available(self) -> list[Source]:
         """The sources this node can search, in display order."""
@@ -129,11 +139,9 @@ async def fetch_node_info(node: mafic.Node[Any]) -> dict[str, Any]:
     """`GET /v4/info` through the node's own REST session and password.
 
     mafic 2.11 has no public call for this route (its `fetch_plugins` asks a
-    route outside `/v4`), so this uses the node's private request method, which
-    also maps HTTP errors to mafic's exception types.
+    route outside `/v4`); see `bot.lavalink_rest`.
     """
-    request = node._Node__request  # type: ignore[attr-defined]
-    info: dict[str, Any] = await request("GET", "info")
+    info: dict[str, Any] = await node_request(node, "GET", "info")
     return info
 
 
