@@ -16,7 +16,9 @@ from bot.jobs import JobScheduler
 from bot.settings import DISCORD_API_BASE, Settings
 
 if TYPE_CHECKING:
+    from bot.api.port import GuildRef
     from bot.db import Database, FlagCache, GuildSettings, GuildSettingsCache
+    from bot.guild_directory import GuildDirectory
     from bot.reload import SettingsReloader
 
 EXTENSIONS = ("cogs.audio", "cogs.gateway", "cogs.api", "cogs.worker")
@@ -28,6 +30,25 @@ def bot_intents() -> discord.Intents:
     intents.guilds = True
     intents.voice_states = True
     return intents
+
+
+def build_bus(settings: Settings) -> EventBus:
+    """The in-process bus, or the Redis one that joins the processes of a sharded bot."""
+    limits = settings.limits
+    if settings.bus.backend == "memory":
+        return EventBus(queue_size=limits.bus_queue_size, put_timeout=limits.bus_put_timeout)
+    from bot.bus_redis import RedisBus
+
+    assert settings.discord.shard_count is not None  # the settings refuse redis without it
+    return RedisBus(
+        url=settings.bus.redis_url.get_secret_value(),
+        shard_count=settings.discord.shard_count,
+        shard_ids=settings.discord.shard_ids,
+        prefix=settings.bus.channel_prefix,
+        connect_timeout=settings.bus.connect_timeout,
+        queue_size=limits.bus_queue_size,
+        put_timeout=limits.bus_put_timeout,
+    )
 
 
 def point_at_discord(api_base: str) -> None:
@@ -56,9 +77,8 @@ class MusicBot(commands.AutoShardedBot):
         )
         self._settings = settings
         self.reloader = reloader
-        self.bus = EventBus(
-            queue_size=settings.limits.bus_queue_size, put_timeout=settings.limits.bus_put_timeout
-        )
+        self.bus = build_bus(settings)
+        self.directory: GuildDirectory | None = None
         self.jobs = JobScheduler()
         self.db: Database | None = None
         self.guild_settings: GuildSettingsCache | None = None
@@ -76,6 +96,7 @@ class MusicBot(commands.AutoShardedBot):
         if self.settings.discord.api_base != DISCORD_API_BASE:
             await self._use_gateway_of_api_base()
         await self._open_database()
+        await self._join_other_processes()
         for name in EXTENSIONS:
             await self.load_extension(name)
         await self._sync_commands()
@@ -85,6 +106,22 @@ class MusicBot(commands.AutoShardedBot):
         # non-default api_base (a proxy, a test double) the only setting needed.
         data = await self.http.request(discord.http.Route("GET", "/gateway"))
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(data["url"])
+
+    async def _join_other_processes(self) -> None:
+        # Only the Redis bus has other processes to reach; they learn our guilds from it.
+        if self.settings.bus.backend != "redis":
+            return
+        from bot.bus_redis import RedisBus
+        from bot.guild_directory import watch_guilds
+
+        assert isinstance(self.bus, RedisBus)
+        self.directory = self.bus.directory
+        watch_guilds(self, self.directory)
+        await self.bus.start()
+
+    def remote_guild(self, guild_id: int) -> GuildRef | None:
+        """A guild another process serves (Redis bus), as its owner last announced it."""
+        return self.directory.remote(guild_id) if self.directory is not None else None
 
     async def _open_database(self) -> None:
         from bot.db import Database, FlagCache, FlagStore, GuildSettingsCache, GuildSettingsStore

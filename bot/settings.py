@@ -11,8 +11,17 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -211,6 +220,23 @@ class GuildDefaults(Section):
     default_source: SearchSource = "youtube"
 
 
+class BusSettings(Section):
+    """The event bus: in-process (one process), or over Redis (several processes, sharded)."""
+
+    backend: Literal["memory", "redis"] = "memory"
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    # Prepended to every Redis channel and key: several bots (or test runs) on one Redis.
+    channel_prefix: str = ""
+    connect_timeout: float = Field(default=1.0, gt=0)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+
 class Settings(BaseSettings):
     """Everything the bot reads from config.toml and the environment."""
 
@@ -232,6 +258,17 @@ class Settings(BaseSettings):
     search: SearchSettings = Field(default_factory=SearchSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     guild_defaults: GuildDefaults = Field(default_factory=GuildDefaults)
+    bus: BusSettings = Field(default_factory=BusSettings)
+
+    @model_validator(mode="after")
+    def _redis_bus_needs_shards(self) -> Settings:
+        # Routing a command to the process of its guild needs the shard count to be known.
+        if self.bus.backend == "redis" and self.discord.shard_count is None:
+            raise ValueError(
+                'bus.backend = "redis" needs discord.shard_count (and discord.shard_ids '
+                "for each process)"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -265,6 +302,9 @@ class Settings(BaseSettings):
                 password = None
             if password:
                 found.append(str(password))
+        redis_password = urlsplit(self.bus.redis_url.get_secret_value()).password
+        if redis_password:
+            found.append(redis_password)
         return [s for s in found if len(s) >= 4]
 
 

@@ -12,6 +12,7 @@ from bot.api.board import NowPlayingBoard
 from bot.api.port import GuildRef, NodeInfo, ProcessInfo, Readiness
 from bot.bus import Channel
 from bot.db.api_keys import ApiKeyStore
+from bot.guild_directory import guild_ref
 from bot.messages import Command
 from bot.settings import ApiSettings
 
@@ -107,15 +108,12 @@ class DiscordBotPort:
         return found
 
     def guild(self, guild_id: int) -> GuildRef | None:
-        """The guild and the bot's voice channel there, from the gateway's cache."""
+        """The guild and the bot's voice channel there: from the gateway's cache, or, for a
+        guild of another process (Redis bus), as that process announced it."""
         guild = self.bot.get_guild(guild_id)
         if guild is None:
-            return None
-        me = guild.me
-        channel = me.voice.channel if me is not None and me.voice is not None else None
-        return GuildRef(
-            id=guild.id, name=guild.name, voice_channel_id=channel.id if channel else None
-        )
+            return self.bot.remote_guild(guild_id)
+        return guild_ref(guild)
 
     async def ask(self, command: Command) -> Any:
         """A command on `discord-bot:commands`, answered by the audio side."""
