@@ -11,9 +11,10 @@ process, as do the commands of the guilds this process owns. A request on
     reply future ◀── PUBLISH <reply_to> {id, result | error}
 
 Each process subscribes to its shards' channels and to a reply channel of its
-own. Observers of commands (audit) see a command in the process that runs it. The timeout is the caller's, as in-process (`BusTimeout`); errors meant
-for people come back as their own types (see `bot.bus_codec`), anything else
-as `RemoteError`. Redis being down never touches the local path: requests for
+own. Observers of commands (audit) see a command in the process that runs it.
+The timeout is the caller's, as in-process (`BusTimeout`); errors meant for
+people come back as their own types (see `bot.bus_codec`), anything else as
+`RemoteError`. Redis being down never touches the local path: requests for
 other processes fail at once with `ShardUnreachable` (a `ServiceUnavailable`,
 so users read why) until the subscription is back; it is retried with backoff,
 and a heartbeat notices a connection that stopped answering.
