@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.messages import Command
+from bot.music.permissions import MemberRights
 from bot.music.queue import LoopMode
 from bot.music.state import NowPlayingState
 from bot.music.timefmt import SeekTarget
@@ -24,9 +25,14 @@ class Ping(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class VoiceCommand(Command):
-    """A command from a member; `voice_channel_id` is where that member is (None: nowhere)."""
+    """A command from a member; `voice_channel_id` is where that member is (None: nowhere).
+
+    `rights` is what the front end knows of the member (roles, admin); the
+    default is a member without any, so a front end that forgets it grants nothing.
+    """
 
     voice_channel_id: int | None
+    rights: MemberRights = field(default_factory=MemberRights)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,3 +230,18 @@ class HistoryPage:
     """Recently played tracks, newest first."""
 
     tracks: tuple[QueuedTrack, ...] = field(default_factory=tuple)
+
+
+# -- permissions, vote-skip and 24/7 ----------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoteSkip(VoiceCommand):
+    """Vote to skip the current track; the requester, DJs and admins skip at once."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StayConnectedChanged(Command):
+    """The guild's 24/7 setting is now `enabled`: keep or restart the idle timer accordingly."""
+
+    enabled: bool

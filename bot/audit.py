@@ -18,7 +18,15 @@ NOT_AUDITED: tuple[type, ...] = (
     ac.ShowHistory,
     ac.AttachNowPlaying,
 )
-_ENVELOPE = {"correlation_id", "guild_id", "user_id", "channel_id", "voice_channel_id", "origin"}
+_ENVELOPE = {
+    "correlation_id",
+    "guild_id",
+    "user_id",
+    "channel_id",
+    "voice_channel_id",
+    "origin",
+    "rights",
+}
 
 
 def audited(command: Command) -> bool:

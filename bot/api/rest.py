@@ -32,6 +32,7 @@ from bot.api.errors import ApiError, bad_request, invalid
 from bot.api.middleware import PORT
 from bot.api.port import GuildRef
 from bot.db.api_keys import KeyScope
+from bot.music.permissions import API_CONTROL_RIGHTS
 from bot.music.queue import LoopMode
 from bot.music.timefmt import parse_seek
 from bot.rate_limit import SlidingWindowLimiter
@@ -84,7 +85,7 @@ async def _guild(request: web.Request, scope: KeyScope) -> GuildRef:
 async def _send(
     request: web.Request, guild: GuildRef, cls: type[ac.VoiceCommand], **fields: Any
 ) -> Any:
-    """Send a voice-bound command as if from the bot's own voice channel."""
+    """Send a voice-bound command as if from the bot's own voice channel, with a DJ's rights."""
     if guild.voice_channel_id is None:
         raise ApiError(
             409,
@@ -96,6 +97,7 @@ async def _send(
         guild_id=guild.id,
         user_id=port.actor_id,
         voice_channel_id=guild.voice_channel_id,
+        rights=API_CONTROL_RIGHTS,
         origin="api",
         **fields,
     )

@@ -63,6 +63,7 @@ class InvalidSettingError(DatabaseError, ValueError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
+        self.reason = message
         super().__init__(f"`{field}`: {message}")
 
 

@@ -15,6 +15,9 @@ class GuildPolicy(Protocol):
     max_track_length_s: int | None
     default_source: str
     stay_247: bool
+    dj_role_id: int | None
+    announce_channel_id: int | None
+    vote_skip_ratio: float
 
 
 class VoicePort(Protocol):
@@ -28,6 +31,9 @@ class VoicePort(Protocol):
 
     def listeners(self, guild_id: int, channel_id: int) -> int:
         """How many humans are in the channel."""
+
+    def listener_ids(self, guild_id: int, channel_id: int) -> frozenset[int]:
+        """The humans in the channel."""
 
     def node_label(self, guild_id: int) -> str | None:
         """The Lavalink node the guild's player is on."""

@@ -30,6 +30,7 @@ from bot.messages import NowPlayingUpdate
 from bot.music.queue import QueueFull
 from bot.music.timefmt import format_duration
 from bot.music.track import QueuedTrack
+from bot.playback.control_rights import ControlRights
 from bot.playback.controls import Controls
 from bot.playback.loader import TrackLoader, track_to_mafic
 from bot.playback.persistence import PlaybackPersistence
@@ -37,6 +38,8 @@ from bot.playback.play_history import PlayRecorder
 from bot.playback.ports import GuildPolicy, VoicePort
 from bot.playback.recovery import PlayerRecovery
 from bot.playback.session import GuildSession
+from bot.playback.stay_connected import stay_connected_changed
+from bot.playback.vote_skip import VoteSkip
 
 MAX_FAILURES_IN_A_ROW = 3
 
@@ -64,6 +67,8 @@ class PlaybackService:
         self.plays = PlayRecorder(history)
         self.recovery = PlayerRecovery(self)
         self.controls = Controls(self)
+        self.rights = ControlRights(self)
+        self.votes = VoteSkip(self)
         self.idle_timeout = idle_timeout
         self.clock = clock
         self.sessions: dict[int, GuildSession] = {}
@@ -90,6 +95,8 @@ class PlaybackService:
             ac.ShowQueue: self.show_queue,
             ac.ShowNowPlaying: self.show_now_playing,
             ac.AttachNowPlaying: self.attach_message,
+            ac.VoteSkip: self.votes.vote,
+            ac.StayConnectedChanged: lambda c: stay_connected_changed(self, c),
         }
 
     # -- dispatch -------------------------------------------------------------
@@ -113,6 +120,7 @@ class PlaybackService:
             raise TypeError(f"the audio side does not handle {type(command).__name__}")
         session = self.session(command.guild_id)
         async with session.lock:
+            await self.rights.check(command)
             return await handler(command)
 
     def session(self, guild_id: int) -> GuildSession:
@@ -174,7 +182,9 @@ class PlaybackService:
             await self.voice.connect(command.guild_id, command.voice_channel_id)
         added = session.queue.add(tracks, limit=policy.max_queue_length, next_up=command.next_up)
         session.voice_channel_id = command.voice_channel_id
-        session.text_channel_id = session.text_channel_id or command.channel_id
+        session.text_channel_id = (
+            session.text_channel_id or policy.announce_channel_id or command.channel_id
+        )
         session.cancel_idle()
         started = False
         if session.queue.current is None:
@@ -203,6 +213,7 @@ class PlaybackService:
 
     async def start_next(self, session: GuildSession, *, finished: bool) -> bool:
         """Advance the queue and play; on the end of the queue, stop and schedule idle."""
+        self.votes.track_changed(session.guild_id)
         while True:
             track = session.queue.advance(finished=finished)
             player = self.voice.player(session.guild_id)

@@ -61,11 +61,15 @@ class DiscordVoice:
 
     def listeners(self, guild_id: int, channel_id: int) -> int:
         """Humans (not bots) in the channel."""
+        return len(self.listener_ids(guild_id, channel_id))
+
+    def listener_ids(self, guild_id: int, channel_id: int) -> frozenset[int]:
+        """The humans (not bots) in the channel."""
         guild = self._guild(guild_id)
         channel = guild.get_channel(channel_id) if guild is not None else None
         if not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
-            return 0
-        return sum(1 for member in channel.members if not member.bot)
+            return frozenset()
+        return frozenset(member.id for member in channel.members if not member.bot)
 
     async def connect(self, guild_id: int, channel_id: int) -> mafic.Player[Any]:
         """Join the channel, or move there if already in voice, within CONNECT_TIMEOUT.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cogs.gateway._cog import GatewayCog
+from cogs.gateway.guild_admin import GuildAdmin
 from cogs.gateway.music import MusicCommands
 
 if TYPE_CHECKING:
@@ -15,3 +16,4 @@ async def setup(bot: MusicBot) -> None:
     """Load the gateway cogs."""
     await bot.add_cog(GatewayCog(bot))
     await bot.add_cog(MusicCommands(bot))
+    await bot.add_cog(GuildAdmin(bot))

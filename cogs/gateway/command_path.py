@@ -9,6 +9,7 @@ import discord
 from bot import audio_commands as ac
 from bot.bus import Channel
 from bot.errors import UserError
+from bot.music.permissions import MemberRights
 from cogs.gateway import render
 
 if TYPE_CHECKING:
@@ -27,6 +28,20 @@ def member_voice_channel(interaction: discord.Interaction[Any]) -> int | None:
     return None
 
 
+def member_rights(interaction: discord.Interaction[Any]) -> MemberRights:
+    """The invoking member's roles, and whether they administer the server.
+
+    `interaction.permissions` are the member's resolved permissions that Discord
+    sends with every interaction (the server owner and Administrator have all).
+    """
+    permissions = interaction.permissions
+    user = interaction.user
+    return MemberRights(
+        is_admin=permissions.administrator or permissions.manage_guild,
+        role_ids=tuple(role.id for role in user.roles) if isinstance(user, discord.Member) else (),
+    )
+
+
 async def ask_audio(bot: MusicBot, command: Any, *, timeout: float | None = None) -> Any:
     """Send a command on `discord-bot:commands` and wait for the audio side's answer."""
     return await bot.bus.request(
@@ -43,6 +58,7 @@ def voice_command(interaction: discord.Interaction[Any], cls: type, **fields: An
         user_id=interaction.user.id,
         channel_id=interaction.channel_id,
         voice_channel_id=member_voice_channel(interaction),
+        rights=member_rights(interaction),
         **fields,
     )
 

@@ -1,0 +1,259 @@
+"""Guild administration: /voteskip, /247 and /settings (show, set, reset).
+
+Viewing is for everyone; changing a setting needs Manage Server (or
+Administrator). Every change goes through `GuildSettingsCache.update`, whose
+validation has the last word; its refusal names the option to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import audio_commands as ac
+from bot.db.errors import InvalidSettingError
+from bot.db.guild_settings import AUTOPLAY_MODES, GuildSettings
+from bot.errors import UserError
+from bot.music.sources import SOURCES, source_named
+from bot.music.timefmt import format_duration, parse_seek
+from cogs.gateway import render
+from cogs.gateway.command_path import ask_audio, run_voice_command
+
+if TYPE_CHECKING:
+    from bot.app import MusicBot
+    from bot.db import GuildSettingsCache
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One guild setting as /settings shows it: its option name, label and display."""
+
+    field: str
+    option: str
+    label: str
+    show: Callable[[Any], str]
+    unit: str = ""
+    """How the option's number is read, for validation messages (e.g. "in seconds")."""
+
+
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "dj_role_id",
+        "dj_role",
+        "DJ role",
+        lambda v: f"<@&{v}>" if v else "none: requesters and admins only",
+    ),
+    SettingSpec(
+        "announce_channel_id",
+        "announce_channel",
+        "Announce channel",
+        lambda v: f"<#{v}>" if v else "where /play was used",
+    ),
+    SettingSpec("stay_247", "stay_247", "24/7", _on_off),
+    SettingSpec("autoplay_mode", "autoplay", "Autoplay", str),
+    SettingSpec(
+        "max_queue_length", "max_queue_length", "Max queue length", lambda v: f"{v} tracks"
+    ),
+    SettingSpec(
+        "max_track_length_s",
+        "max_track_length",
+        "Max track length",
+        lambda v: format_duration(v * 1000) if v else "no limit",
+        unit="in seconds",
+    ),
+    SettingSpec(
+        "vote_skip_ratio", "vote_skip", "Vote-skip", lambda v: f"{round(v * 100)}% of listeners"
+    ),
+    SettingSpec(
+        "default_source",
+        "default_source",
+        "Default source",
+        lambda v: SOURCES[v].label if v in SOURCES else v,
+    ),
+    SettingSpec("default_volume", "default_volume", "Default volume", lambda v: f"{v}%"),
+)
+SPECS = {spec.field: spec for spec in SETTINGS}
+
+
+def settings_embed(settings: GuildSettings, *, changed: tuple[str, ...] = ()) -> discord.Embed:
+    """Every setting of the guild; `changed` (field names) are marked."""
+    embed = discord.Embed(
+        title="Settings updated" if changed else "Server settings", colour=render.ACCENT
+    )
+    for spec in SETTINGS:
+        mark = " ✏️" if spec.field in changed else ""
+        embed.add_field(name=spec.label + mark, value=spec.show(getattr(settings, spec.field)))
+    embed.set_footer(text="Change with /settings set or /settings reset (needs Manage Server)")
+    return embed
+
+
+def require_manage_server(interaction: discord.Interaction[Any]) -> None:
+    """Refuse members who may not manage the server."""
+    permissions = interaction.permissions
+    if not (permissions.manage_guild or permissions.administrator):
+        raise UserError("Changing settings needs the **Manage Server** permission.")
+
+
+def parse_track_length(text: str) -> int:
+    """`4:00`, `1:30:00` or `240` (seconds) → seconds; the store checks the bounds."""
+    target = parse_seek(text)
+    if target.relative:
+        raise UserError(f"I can't read `{text[:20]}` as a length. Try `10:00` or `600`.")
+    return target.ms // 1000
+
+
+AUTOPLAY_CHOICES = [app_commands.Choice(name=mode, value=mode) for mode in sorted(AUTOPLAY_MODES)]
+RESET_CHOICES = [app_commands.Choice(name=spec.label, value=spec.field) for spec in SETTINGS]
+
+
+class GuildAdmin(commands.Cog, name="guild_admin"):
+    """/voteskip, /247 and /settings."""
+
+    settings = app_commands.Group(
+        name="settings", description="Show or change this server's music settings", guild_only=True
+    )
+
+    def __init__(self, bot: MusicBot) -> None:
+        self.bot = bot
+
+    def _cache(self) -> GuildSettingsCache:
+        if self.bot.guild_settings is None:
+            raise UserError("Settings need the database, which is not configured.")
+        return self.bot.guild_settings
+
+    async def _change(self, interaction: discord.Interaction[Any], **changes: Any) -> GuildSettings:
+        """Validate and store `changes`; a refusal names the option to fix."""
+        guild_id = interaction.guild_id or 0
+        try:
+            updated = await self._cache().update(guild_id, **changes)
+        except InvalidSettingError as exc:
+            spec = SPECS.get(exc.field)
+            option = spec.option if spec else exc.field
+            unit = f" ({spec.unit})" if spec and spec.unit else ""
+            raise UserError(f"`{option}`{unit} {exc.reason}.") from None
+        if "stay_247" in changes:
+            # The audio side keeps or restarts its idle timer now, not at the next track.
+            await ask_audio(
+                self.bot,
+                ac.StayConnectedChanged(
+                    guild_id=guild_id, user_id=interaction.user.id, enabled=updated.stay_247
+                ),
+            )
+        return updated
+
+    # -- vote-skip and 24/7 ---------------------------------------------------
+
+    @app_commands.command(name="voteskip", description="Vote to skip the current song")
+    @app_commands.guild_only()
+    async def voteskip(self, interaction: discord.Interaction[Any]) -> None:
+        """Skip once enough listeners voted (the requester, DJs and admins skip at once)."""
+        await run_voice_command(self.bot, interaction, ac.VoteSkip)
+
+    @app_commands.command(name="247", description="Stay in voice when idle (needs Manage Server)")
+    @app_commands.describe(enabled="On or off; leave empty to switch")
+    @app_commands.guild_only()
+    async def stay_247(
+        self, interaction: discord.Interaction[Any], enabled: bool | None = None
+    ) -> None:
+        """Switch 24/7: the bot no longer leaves voice after the queue ends or everyone left."""
+        require_manage_server(interaction)
+        if enabled is None:
+            enabled = not (await self._cache().get(interaction.guild_id or 0)).stay_247
+        await self._change(interaction, stay_247=enabled)
+        text = (
+            "24/7 is **on**: I stay in voice when the queue ends or everyone leaves."
+            if enabled
+            else "24/7 is **off**: I leave voice after being idle for a while."
+        )
+        await interaction.response.send_message(embed=render.message_embed(text))
+
+    # -- /settings ------------------------------------------------------------
+
+    @settings.command(name="show", description="Show this server's music settings")
+    async def settings_show(self, interaction: discord.Interaction[Any]) -> None:
+        """The current settings, to the member who asked."""
+        current = await self._cache().get(interaction.guild_id or 0)
+        await interaction.response.send_message(embed=settings_embed(current), ephemeral=True)
+
+    @settings.command(name="set", description="Change music settings (needs Manage Server)")
+    @app_commands.describe(
+        dj_role="Members with this role may skip, stop, clear and change the volume",
+        announce_channel="Where I post what is playing",
+        stay_247="Stay in voice when idle",
+        autoplay="What plays when the queue ends",
+        max_queue_length="Most tracks the queue may hold",
+        max_track_length="Longest track allowed: 10:00, 1:30:00 or 600 (seconds)",
+        vote_skip="Percent of listeners whose votes skip a song",
+        default_source="Where searches go when no source is given",
+        default_volume="Volume when playback starts (0-200)",
+    )
+    @app_commands.choices(autoplay=AUTOPLAY_CHOICES)
+    async def settings_set(
+        self,
+        interaction: discord.Interaction[Any],
+        dj_role: discord.Role | None = None,
+        announce_channel: discord.TextChannel | None = None,
+        stay_247: bool | None = None,
+        autoplay: str | None = None,
+        max_queue_length: app_commands.Range[int, 1, 10_000] | None = None,
+        max_track_length: str | None = None,
+        vote_skip: app_commands.Range[int, 0, 100] | None = None,
+        default_source: str | None = None,
+        default_volume: app_commands.Range[int, 0, 200] | None = None,
+    ) -> None:
+        """Change the given settings together (all or none), then show them all."""
+        require_manage_server(interaction)
+        given: dict[str, Any] = {
+            "dj_role_id": dj_role.id if dj_role is not None else None,
+            "announce_channel_id": announce_channel.id if announce_channel is not None else None,
+            "stay_247": stay_247,
+            "autoplay_mode": autoplay,
+            "max_queue_length": max_queue_length,
+            "max_track_length_s": (
+                parse_track_length(max_track_length) if max_track_length is not None else None
+            ),
+            "vote_skip_ratio": vote_skip / 100 if vote_skip is not None else None,
+            "default_source": (
+                source_named(default_source).name if default_source is not None else None
+            ),
+            "default_volume": default_volume,
+        }
+        changes = {name: value for name, value in given.items() if value is not None}
+        if not changes:
+            raise UserError("Give at least one setting to change; /settings show lists them.")
+        updated = await self._change(interaction, **changes)
+        await interaction.response.send_message(
+            embed=settings_embed(updated, changed=tuple(changes))
+        )
+
+    @settings_set.autocomplete("default_source")
+    async def source_autocomplete(
+        self, _interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The sources the bot knows."""
+        needle = current.strip().casefold()
+        return [
+            app_commands.Choice(name=s.label, value=s.name)
+            for s in SOURCES.values()
+            if needle in s.name or needle in s.label.casefold()
+        ]
+
+    @settings.command(name="reset", description="Put a setting back to its default")
+    @app_commands.describe(setting="The setting to reset")
+    @app_commands.choices(setting=RESET_CHOICES)
+    async def settings_reset(self, interaction: discord.Interaction[Any], setting: str) -> None:
+        """Restore one setting to this bot's default (no DJ role, no announce channel, ...)."""
+        require_manage_server(interaction)
+        guild_id = interaction.guild_id or 0
+        default = getattr(self.bot.default_guild_settings(guild_id), setting)
+        updated = await self._change(interaction, **{setting: default})
+        await interaction.response.send_message(embed=settings_embed(updated, changed=(setting,)))
