@@ -245,3 +245,129 @@ class StayConnectedChanged(Command):
     """The guild's 24/7 setting is now `enabled`: keep or restart the idle timer accordingly."""
 
     enabled: bool
+
+
+# -- autoplay, saved playlists and stats ------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutoplayChanged(Command):
+    """The guild's autoplay mode was changed: if it sits idle in voice, autoplay starts now."""
+
+    mode: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SavePlaylist(Command):
+    """Save the guild's queue (the current track first) as the user's `playlist`."""
+
+    playlist: str
+    overwrite: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadPlaylist(VoiceCommand):
+    """Queue the user's `playlist` the way /play queues a playlist."""
+
+    playlist: str
+    shuffle: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListPlaylists(Command):
+    """The user's playlists."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowPlaylist(Command):
+    """A page of the tracks of the user's `playlist`."""
+
+    playlist: str
+    page: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeletePlaylist(Command):
+    """Delete the user's `playlist`."""
+
+    playlist: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddToPlaylist(Command):
+    """Add to the user's `playlist` (created if new) what `query` loads, else the current
+    track."""
+
+    playlist: str
+    query: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveFromPlaylist(Command):
+    """Remove the track at 1-based `position` from the user's `playlist`."""
+
+    playlist: str
+    position: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowStats(Command):
+    """The guild's listening stats over the last `days` (None: all the history kept)."""
+
+    days: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetStatsOptOut(Command):
+    """Leave the user's plays out of /stats everywhere (or count them again)."""
+
+    opted_out: bool
+
+
+@dataclass(frozen=True)
+class PlaylistInfo:
+    """One of the user's playlists."""
+
+    name: str
+    track_count: int
+
+
+@dataclass(frozen=True)
+class PlaylistList:
+    """The user's playlists by name, and how many they may keep."""
+
+    playlists: tuple[PlaylistInfo, ...]
+    limit: int
+
+
+@dataclass(frozen=True)
+class PlaylistPage:
+    """One page of a saved playlist."""
+
+    name: str
+    items: tuple[tuple[int, QueuedTrack], ...]
+    page: int
+    pages: int
+    track_count: int
+    total_ms: int
+
+
+@dataclass(frozen=True)
+class PlayCount:
+    """A track and how often it was played."""
+
+    title: str
+    author: str
+    uri: str | None
+    plays: int
+
+
+@dataclass(frozen=True)
+class StatsReport:
+    """A guild's listening stats; opted-out members' plays are not in them."""
+
+    plays: int
+    listened_ms: int
+    top_tracks: tuple[PlayCount, ...]
+    top_requesters: tuple[tuple[int, int], ...]
+    days: int | None

@@ -28,6 +28,8 @@ class PlayedTrack:
     source: str | None = None
     requester_id: int | None = None
     played_at: datetime = field(default_factory=utcnow)
+    length_ms: int | None = None
+    is_autoplay: bool = False
 
 
 _COLUMNS = tuple(PlayedTrack.__dataclass_fields__)

@@ -256,3 +256,7 @@ class PlayHistory(Base):
     requester_id: Mapped[int | None] = mapped_column(BigInteger)
     # Indexed alone too: retention deletes by age across all guilds.
     played_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    # For /stats: the track's length (0 for a stream; NULL for plays recorded before
+    # it was kept) and whether autoplay chose it (then nobody requested it).
+    length_ms: Mapped[int | None] = mapped_column(BigInteger)
+    is_autoplay: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -32,6 +32,8 @@ class PlayRecorder:
             identifier=track.identifier or None,
             source=track.source or None,
             requester_id=track.requester_id,
+            length_ms=0 if track.is_stream else track.length_ms,
+            is_autoplay=track.is_autoplay,
         )
         task = asyncio.create_task(self._store(self.store, played), name=f"history:{guild_id}")
         self._pending.add(task)

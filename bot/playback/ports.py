@@ -15,6 +15,7 @@ class GuildPolicy(Protocol):
     max_track_length_s: int | None
     default_source: str
     stay_247: bool
+    autoplay_mode: str
     dj_role_id: int | None
     announce_channel_id: int | None
     vote_skip_ratio: float

@@ -24,20 +24,25 @@ from loguru import logger
 from bot import audio_commands as ac
 from bot.bus import Channel, EventBus
 from bot.db.history import HistoryStore
+from bot.db.play_stats import PlayStatsStore
+from bot.db.playlists import PlaylistStore
 from bot.errors import NothingPlaying, NotInVoice, ServiceUnavailable, UserError
 from bot.events import QueueEnded, TrackFailed
 from bot.messages import NowPlayingUpdate
 from bot.music.queue import QueueFull
 from bot.music.timefmt import format_duration
 from bot.music.track import QueuedTrack
+from bot.playback.autoplay import AutoplayFiller
 from bot.playback.control_rights import ControlRights
 from bot.playback.controls import Controls
 from bot.playback.loader import TrackLoader, track_to_mafic
 from bot.playback.persistence import PlaybackPersistence
 from bot.playback.play_history import PlayRecorder
+from bot.playback.playlists import PlaylistCommands
 from bot.playback.ports import GuildPolicy, VoicePort
 from bot.playback.recovery import PlayerRecovery
 from bot.playback.session import GuildSession
+from bot.playback.stats import StatsCommands
 from bot.playback.stay_connected import stay_connected_changed
 from bot.playback.vote_skip import VoteSkip
 
@@ -58,6 +63,8 @@ class PlaybackService:
         history: HistoryStore | None,
         idle_timeout: Callable[[], float],
         clock: Callable[[], float] = time.monotonic,
+        playlists: PlaylistStore | None = None,
+        stats: PlayStatsStore | None = None,
     ) -> None:
         self.bus = bus
         self.voice = voice
@@ -67,6 +74,9 @@ class PlaybackService:
         self.plays = PlayRecorder(history)
         self.recovery = PlayerRecovery(self)
         self.controls = Controls(self)
+        self.autoplay = AutoplayFiller(self)
+        self.playlists = PlaylistCommands(self, playlists)
+        self.stats = StatsCommands(stats)
         self.rights = ControlRights(self)
         self.votes = VoteSkip(self)
         self.idle_timeout = idle_timeout
@@ -95,6 +105,16 @@ class PlaybackService:
             ac.ShowQueue: self.show_queue,
             ac.ShowNowPlaying: self.show_now_playing,
             ac.AttachNowPlaying: self.attach_message,
+            ac.AutoplayChanged: self.autoplay.changed,
+            ac.SavePlaylist: self.playlists.save,
+            ac.LoadPlaylist: self.playlists.load,
+            ac.ListPlaylists: self.playlists.list_playlists,
+            ac.ShowPlaylist: self.playlists.show,
+            ac.DeletePlaylist: self.playlists.delete,
+            ac.AddToPlaylist: self.playlists.add,
+            ac.RemoveFromPlaylist: self.playlists.remove,
+            ac.ShowStats: self.stats.show,
+            ac.SetStatsOptOut: self.stats.set_opt_out,
             ac.VoteSkip: self.votes.vote,
             ac.StayConnectedChanged: lambda c: stay_connected_changed(self, c),
         }
@@ -152,6 +172,21 @@ class PlaybackService:
 
     async def play(self, command: ac.Play) -> ac.PlayResult:
         """Load the query, queue what it found, join and start if idle."""
+        self.require_joinable(command)
+        policy = await self.policy(command.guild_id)
+        loaded = await self.loader.load(
+            command.query,
+            source=command.source,
+            default_source=policy.default_source,
+            requester_id=command.user_id,
+        )
+        tracks = loaded.tracks[:1] if loaded.is_search else loaded.tracks
+        return await self.enqueue(
+            command, tracks, policy, playlist=loaded.playlist, next_up=command.next_up
+        )
+
+    def require_joinable(self, command: ac.VoiceCommand) -> None:
+        """Refuse a member outside voice, or elsewhere while the bot plays to listeners."""
         if command.voice_channel_id is None:
             raise NotInVoice()
         session = self.session(command.guild_id)
@@ -164,24 +199,32 @@ class PlaybackService:
         )
         if busy_elsewhere:
             raise UserError(f"I'm playing in <#{bot_channel}> right now. Join me there.")
-        policy = await self.policy(command.guild_id)
-        loaded = await self.loader.load(
-            command.query,
-            source=command.source,
-            default_source=policy.default_source,
-            requester_id=command.user_id,
-        )
-        tracks = loaded.tracks[:1] if loaded.is_search else loaded.tracks
+
+    async def enqueue(
+        self,
+        command: ac.VoiceCommand,
+        tracks: list[QueuedTrack],
+        policy: GuildPolicy,
+        *,
+        playlist: str | None = None,
+        next_up: bool = False,
+    ) -> ac.PlayResult:
+        """Queue tracks for the member as /play does: limits, join, start if idle."""
+        channel_id = command.voice_channel_id
+        if channel_id is None:
+            raise NotInVoice()
+        session = self.session(command.guild_id)
+        bot_channel = self.voice.bot_channel(command.guild_id)
         tracks = self._within_length_limit(tracks, policy)
         if len(session.queue) >= policy.max_queue_length:
             raise QueueFull(policy.max_queue_length)
         if session.voice_channel_id is None and session.queue.current is None:
             session.volume = policy.default_volume  # a fresh start takes the guild's default
         # Join before queueing: a refused join (permission, no node, timeout) queues nothing.
-        if bot_channel != command.voice_channel_id or self.voice.player(command.guild_id) is None:
-            await self.voice.connect(command.guild_id, command.voice_channel_id)
-        added = session.queue.add(tracks, limit=policy.max_queue_length, next_up=command.next_up)
-        session.voice_channel_id = command.voice_channel_id
+        if bot_channel != channel_id or self.voice.player(command.guild_id) is None:
+            await self.voice.connect(command.guild_id, channel_id)
+        added = session.queue.add(tracks, limit=policy.max_queue_length, next_up=next_up)
+        session.voice_channel_id = channel_id
         session.text_channel_id = (
             session.text_channel_id or policy.announce_channel_id or command.channel_id
         )
@@ -193,7 +236,7 @@ class PlaybackService:
             await self.changed(session, "queued")
         return ac.PlayResult(
             tracks=tuple(tracks[: added.added]),
-            playlist=loaded.playlist,
+            playlist=playlist,
             started=started,
             position=0 if started else added.first_position,
             dropped=added.dropped,
@@ -217,6 +260,8 @@ class PlaybackService:
         while True:
             track = session.queue.advance(finished=finished)
             player = self.voice.player(session.guild_id)
+            if track is None and player is not None and await self.autoplay.fill(session):
+                continue
             if track is None or player is None:
                 if player is not None:
                     await player.stop()

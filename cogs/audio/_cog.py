@@ -11,6 +11,8 @@ from loguru import logger
 from bot.audio_commands import NodeStatus, Ping, PingResult
 from bot.bus import Channel, Subscription
 from bot.db.history import HistoryStore
+from bot.db.play_stats import PlayStatsStore
+from bot.db.playlists import PlaylistStore
 from bot.db.queue_store import QueueStore
 from bot.events import VoiceMembersChanged
 from bot.metrics import LAVALINK_EVENTS, TRACK_SECONDS
@@ -51,6 +53,8 @@ class AudioCog(commands.Cog, name="audio"):
             persistence=self.persistence,
             history=HistoryStore(bot.db) if bot.db is not None else None,
             idle_timeout=lambda: bot.settings.limits.idle_disconnect_s,
+            playlists=PlaylistStore(bot.db) if bot.db is not None else None,
+            stats=PlayStatsStore(bot.db) if bot.db is not None else None,
         )
         self._subscription: Subscription | None = None
 

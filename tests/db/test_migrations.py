@@ -20,7 +20,7 @@ from bot.db.errors import SchemaOutdatedError
 from bot.db.metrics import PersistenceMetrics
 from bot.db.models import Base
 
-HEAD = "0003_durable_jobs"
+HEAD = "0004_play_history_stats"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
