@@ -258,15 +258,10 @@ def genre_tags(texts: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Lookup:
-    """One load for autoplay: a link (`is_url`) or search text, on behalf of `mode`."""
+    """One load for autoplay, a link or search text, on behalf of `mode`."""
 
     mode: AutoplayMode
     query: str
-
-    @property
-    def is_url(self) -> bool:
-        """Whether the query is a link rather than search text."""
-        return self.query.startswith("https://")
 
 
 def lookups(mode: AutoplayMode, seed: Playable, history: Sequence[Playable]) -> list[Lookup]:
