@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import audio_commands as ac
+from bot.command_tree import defer_public
 from bot.db.errors import InvalidSettingError
 from bot.db.guild_settings import AUTOPLAY_MODES, GuildSettings
 from bot.errors import UserError
@@ -140,15 +141,29 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
             option = spec.option if spec else exc.field
             unit = f" ({spec.unit})" if spec and spec.unit else ""
             raise UserError(f"`{option}`{unit} {exc.reason}.") from None
+        user_id = interaction.user.id
+        # The audio side acts on these now (idle timer, autoplay when idle), not at the next track.
         if "stay_247" in changes:
-            # The audio side keeps or restarts its idle timer now, not at the next track.
             await ask_audio(
                 self.bot,
                 ac.StayConnectedChanged(
-                    guild_id=guild_id, user_id=interaction.user.id, enabled=updated.stay_247
+                    guild_id=guild_id, user_id=user_id, enabled=updated.stay_247
                 ),
             )
+        if "autoplay_mode" in changes:
+            await ask_audio(
+                self.bot,
+                ac.AutoplayChanged(guild_id=guild_id, user_id=user_id, mode=updated.autoplay_mode),
+            )
         return updated
+
+    async def _check_autoplay_allowed(self, guild_id: int, mode: str | None) -> None:
+        """The `autoplay` feature flag can turn autoplay off for a guild, as for /autoplay."""
+        flags = self.bot.flags
+        if mode in (None, "off") or flags is None:
+            return
+        if not await flags.is_enabled("autoplay", guild_id):
+            raise UserError("Autoplay is turned off on this server.")
 
     # -- vote-skip and 24/7 ---------------------------------------------------
 
@@ -230,8 +245,10 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
         changes = {name: value for name, value in given.items() if value is not None}
         if not changes:
             raise UserError("Give at least one setting to change; /settings show lists them.")
+        await self._check_autoplay_allowed(interaction.guild_id or 0, autoplay)
+        await defer_public(interaction)  # switching autoplay on may start a search or two
         updated = await self._change(interaction, **changes)
-        await interaction.response.send_message(
+        await interaction.edit_original_response(
             embed=settings_embed(updated, changed=tuple(changes))
         )
 
@@ -255,5 +272,8 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
         require_manage_server(interaction)
         guild_id = interaction.guild_id or 0
         default = getattr(self.bot.default_guild_settings(guild_id), setting)
+        if setting == "autoplay_mode":
+            await self._check_autoplay_allowed(guild_id, default)
+        await defer_public(interaction)
         updated = await self._change(interaction, **{setting: default})
-        await interaction.response.send_message(embed=settings_embed(updated, changed=(setting,)))
+        await interaction.edit_original_response(embed=settings_embed(updated, changed=(setting,)))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from tests.e2e.harness import Harness, answer
+from tests.e2e.harness import Harness, answer, harness
+from tests.e2e.test_autoplay import queue_end, radio, song
 from tests.e2e.test_controls import start_playing
 from tests.e2e.test_play import embed_text
 from tests.fakes.discord_models import Member, P
@@ -156,3 +158,16 @@ async def test_announce_channel_gets_the_now_playing_message(h: Harness) -> None
         announce, lambda m: any(e.get("title") == "Track T1" for e in m["embeds"])
     )
     assert "Track T1" in embed_text(message)
+
+
+async def test_autoplay_set_while_idle_starts_at_once(tmp_path: Path) -> None:
+    """/settings set autoplay after the queue ended behaves like /autoplay: it starts now."""
+    async with harness(tmp_path, clock_speed=200.0) as h:
+        seed = song(h, "seedTrack01", "Opening Theme", "The Band")
+        radio(h, seed, [seed, song(h, "relatedOne1", "Second Wave", "The Band", length=600_000)])
+        await h.join()
+        await h.reply("play", query=seed["info"]["uri"])
+        await queue_end(h)
+        message = await settings(h, "set", autoplay="similar")
+        assert fields(message)["Autoplay"] == "similar"
+        await h.playing("relatedOne1")
