@@ -247,6 +247,60 @@ class StayConnectedChanged(Command):
     enabled: bool
 
 
+# -- effects, SponsorBlock and lyrics ---------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetFilter(VoiceCommand):
+    """Turn on an audio effect: a preset (`nightcore`, …) or `speed`/`pitch` with `value`."""
+
+    effect: str
+    value: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResetFilters(VoiceCommand):
+    """Turn every audio effect off."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetSponsorBlock(Command):
+    """Skip these SponsorBlock categories in the guild (empty: skip nothing).
+
+    A tuple, not a set: commands are audited as JSON.
+    """
+
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowSponsorBlock(Command):
+    """Which SponsorBlock categories the guild skips, and whether the node can."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowLyrics(Command):
+    """The lyrics of the current track."""
+
+
+@dataclass(frozen=True)
+class SponsorBlockStatus:
+    """The guild's SponsorBlock categories; `problem` says why they can't apply (None: fine)."""
+
+    categories: tuple[str, ...]
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class LyricsResult:
+    """The lyrics of the current track and where they came from."""
+
+    title: str
+    source: str
+    provider: str
+    lines: tuple[str, ...]
+
+
 # -- autoplay, saved playlists and stats ------------------------------------------
 
 

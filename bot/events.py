@@ -40,3 +40,22 @@ class VoiceMembersChanged(DiscordEvent):
     before_channel_id: int | None
     after_channel_id: int | None
     is_self: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class SegmentsLoaded(AudioEvent):
+    """SponsorBlock found segments it will skip in the track that just started."""
+
+    text_channel_id: int | None
+    categories: tuple[str, ...]
+    count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SegmentSkipped(AudioEvent):
+    """SponsorBlock skipped a segment of the current track."""
+
+    text_channel_id: int | None
+    category: str
+    start_ms: int
+    end_ms: int

@@ -22,3 +22,5 @@ class NowPlayingState:
     text_channel_id: int | None = None
     voice_channel_id: int | None = None
     message_id: int | None = None
+    effects: tuple[str, ...] = ()
+    """The labels of the active audio effects, in the order they were turned on."""

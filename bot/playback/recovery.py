@@ -3,7 +3,7 @@
 A lost node's players are marked `rebuild_pending` with their position noted,
 each guild is told once, and one background pass rebuilds them: leave voice,
 rejoin (mafic then picks a healthy node) and play the same track from the
-same position with the same volume and pause state. If no node can take
+same position with the same volume, pause state and effects. If no node can take
 them, they wait for the next `schedule()` (a node coming up).
 """
 
@@ -40,6 +40,7 @@ class PlayerRecovery:
         if session.voice_channel_id is None or track is None:
             return
         player = await service.voice.connect(session.guild_id, session.voice_channel_id)
+        await service.effects.on_new_player(session, player)  # filters, SponsorBlock: before play
         position = session.position_ms if track.is_seekable and not track.is_stream else 0
         await player.play(
             track_to_mafic(track),

@@ -35,6 +35,7 @@ from bot.music.track import QueuedTrack
 from bot.playback.autoplay import AutoplayFiller
 from bot.playback.control_rights import ControlRights
 from bot.playback.controls import Controls
+from bot.playback.effects import Effects
 from bot.playback.loader import TrackLoader, track_to_mafic
 from bot.playback.persistence import PlaybackPersistence
 from bot.playback.play_history import PlayRecorder
@@ -77,6 +78,7 @@ class PlaybackService:
         self.autoplay = AutoplayFiller(self)
         self.playlists = PlaylistCommands(self, playlists)
         self.stats = StatsCommands(stats)
+        self.effects = Effects(self)
         self.rights = ControlRights(self)
         self.votes = VoteSkip(self)
         self.idle_timeout = idle_timeout
@@ -115,6 +117,10 @@ class PlaybackService:
             ac.RemoveFromPlaylist: self.playlists.remove,
             ac.ShowStats: self.stats.show,
             ac.SetStatsOptOut: self.stats.set_opt_out,
+            ac.SetFilter: self.effects.set_filter,
+            ac.ResetFilters: self.effects.reset_filters,
+            ac.SetSponsorBlock: self.effects.set_sponsorblock,
+            ac.ShowSponsorBlock: self.effects.show_sponsorblock,
             ac.VoteSkip: self.votes.vote,
             ac.StayConnectedChanged: lambda c: stay_connected_changed(self, c),
         }
@@ -135,6 +141,8 @@ class PlaybackService:
             return await self.search(command)
         if isinstance(command, ac.ShowHistory):
             return await self.plays.recent(command)
+        if isinstance(command, ac.ShowLyrics):  # slow plugin call: not under the guild's lock
+            return await self.effects.show_lyrics(command)
         handler = self._handlers.get(type(command))
         if handler is None:
             raise TypeError(f"the audio side does not handle {type(command).__name__}")
@@ -222,7 +230,8 @@ class PlaybackService:
             session.volume = policy.default_volume  # a fresh start takes the guild's default
         # Join before queueing: a refused join (permission, no node, timeout) queues nothing.
         if bot_channel != channel_id or self.voice.player(command.guild_id) is None:
-            await self.voice.connect(command.guild_id, channel_id)
+            player = await self.voice.connect(command.guild_id, channel_id)
+            await self.effects.on_new_player(session, player)
         added = session.queue.add(tracks, limit=policy.max_queue_length, next_up=next_up)
         session.voice_channel_id = channel_id
         session.text_channel_id = (

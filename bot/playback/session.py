@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.music.filters import EffectChain
 from bot.music.queue import TrackQueue
 from bot.music.state import NowPlayingState
 
@@ -21,6 +22,8 @@ class GuildSession:
     voice_channel_id: int | None = None
     text_channel_id: int | None = None
     now_playing_message_id: int | None = None
+    # Audio effects (Lavalink filters); every new player gets them again.
+    effects: EffectChain = field(default_factory=EffectChain)
     # Last position Lavalink reported, and when (loop time), to estimate the live position.
     position_ms: int = 0
     position_at: float = 0.0
@@ -37,7 +40,7 @@ class GuildSession:
             return 0
         position = self.position_ms
         if not self.paused and self.position_at:
-            position += int((now - self.position_at) * 1000)
+            position += int((now - self.position_at) * 1000 * self.effects.rate)
         return max(0, min(position, track.length_ms)) if track.length_ms > 0 else position
 
     def set_position(self, position_ms: int, now: float) -> None:
@@ -58,6 +61,7 @@ class GuildSession:
             text_channel_id=self.text_channel_id,
             voice_channel_id=self.voice_channel_id,
             message_id=self.now_playing_message_id,
+            effects=self.effects.labels,
         )
 
     def cancel_idle(self) -> None:

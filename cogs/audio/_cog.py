@@ -182,6 +182,14 @@ class AudioCog(commands.Cog, name="audio"):
         await self.service.on_track_stuck(event.player.guild.id)
 
     @commands.Cog.listener()
+    async def on_lavalink_plugin_event(
+        self, player: mafic.Player[Any], data: dict[str, Any]
+    ) -> None:
+        """An event of a Lavalink plugin (SponsorBlock segments), passed on by `MusicPlayer`."""
+        LAVALINK_EVENTS.labels("plugin", "ok").inc()
+        await self.service.effects.on_plugin_event(player.guild.id, data)
+
+    @commands.Cog.listener()
     async def on_websocket_closed(self, event: mafic.WebSocketClosedEvent[Any]) -> None:
         """Discord closed the voice connection: 4014 means we were disconnected."""
         LAVALINK_EVENTS.labels("websocket_closed", str(event.code)).inc()

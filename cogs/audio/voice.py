@@ -12,6 +12,7 @@ from loguru import logger
 
 from bot.errors import ServiceUnavailable, UserError
 from bot.nodes import is_listening
+from bot.playback.player import MusicPlayer
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -113,7 +114,7 @@ class DiscordVoice:
             # A voice state left over from before a restart: Discord has no voice
             # session for us any more, so leave first (and wait for it) to get a fresh one.
             await self._leave_stale_voice(guild, me)
-        return await channel.connect(cls=mafic.Player, timeout=CONNECT_TIMEOUT, self_deaf=True)
+        return await channel.connect(cls=MusicPlayer, timeout=CONNECT_TIMEOUT, self_deaf=True)
 
     async def _leave_stale_voice(self, guild: discord.Guild, me: discord.Member) -> None:
         await self._until_out_of_voice(guild, guild.change_voice_state(channel=None))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from cogs.gateway._cog import GatewayCog
 from cogs.gateway.autoplay import AutoplayCommands
+from cogs.gateway.effects import EffectsCommands
 from cogs.gateway.guild_admin import GuildAdmin
 from cogs.gateway.music import MusicCommands
 from cogs.gateway.playlists import PlaylistCommands
@@ -22,4 +23,5 @@ async def setup(bot: MusicBot) -> None:
     await bot.add_cog(AutoplayCommands(bot))
     await bot.add_cog(PlaylistCommands(bot))
     await bot.add_cog(StatsCommands(bot))
+    await bot.add_cog(EffectsCommands(bot))
     await bot.add_cog(GuildAdmin(bot))

@@ -82,6 +82,8 @@ def now_playing_embed(state: NowPlayingState, position_ms: int | None = None) ->
     embed.add_field(name="Loop", value=LOOP_LABELS.get(state.loop.value, state.loop.value))
     embed.add_field(name="Up next", value=f"{state.queue_length} tracks")
     embed.add_field(name="Volume", value=f"{state.volume}%")
+    if state.effects:
+        embed.add_field(name="Effects", value=clip(" + ".join(state.effects), 1024))
     if track.artwork_url:
         embed.set_thumbnail(url=track.artwork_url)
     if track.is_autoplay:

@@ -29,7 +29,8 @@ from .lavalink_catalogue import (
     Catalogue,
     seed_demo_catalogue,
 )
-from .lavalink_routes import ApiError, RoutesMixin, error_response
+from .lavalink_plugins import PluginsMixin, PluginState
+from .lavalink_routes import ApiError, error_response
 from .lavalink_state import Clock, RecordedRequest, SentMessage, Session
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ DEFAULT_FILTERS = [
 ]
 
 
-class FakeLavalink(RoutesMixin):
+class FakeLavalink(PluginsMixin):
     """Fake Lavalink v4 node.  See ``tests/fakes/README.md`` for the full API."""
 
     def __init__(
@@ -85,6 +86,7 @@ class FakeLavalink(RoutesMixin):
         self.filters: list[str] = list(DEFAULT_FILTERS)
         self.plugins: list[dict[str, str]] = [dict(p) for p in plugins or []]
         self.catalogue = Catalogue()
+        self.plugin_state = PluginState()
         #: Every HTTP request received (including 401s and websocket upgrades).
         self.requests: list[RecordedRequest] = []
         #: Every websocket message sent, in order (dicts with ``.seq``/``.session_id``).
@@ -209,7 +211,11 @@ class FakeLavalink(RoutesMixin):
         self.catalogue.fail_load(query_substring, message, severity)
 
     def add_plugin(self, name: str, version: str = "1.0.0") -> None:
-        """Report a plugin in ``/v4/info``; ``lavasrc`` also enables its sources/prefixes."""
+        """Report a plugin in ``/v4/info``; ``lavasrc`` also enables its sources/prefixes.
+
+        ``sponsorblock-plugin`` and ``lavalyrics-plugin`` also enable their routes
+        (see :mod:`tests.fakes.lavalink_plugins`).
+        """
         self.plugins.append({"name": name, "version": version})
         if "lavasrc" in name.lower():
             for source in ("spotify", "applemusic", "deezer"):

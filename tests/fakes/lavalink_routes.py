@@ -23,6 +23,21 @@ from .lavalink_state import FakePlayer, Session
 __all__ = ["ApiError", "RoutesMixin", "error_response"]
 
 _MISSING: Any = object()
+#: The filters of Lavalink's Filters object that its config can turn off.
+ALL_FILTERS = frozenset(
+    {
+        "volume",
+        "equalizer",
+        "karaoke",
+        "timescale",
+        "tremolo",
+        "vibrato",
+        "distortion",
+        "rotation",
+        "channelMix",
+        "lowPass",
+    }
+)
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -265,6 +280,12 @@ class RoutesMixin(SessionsMixin):
         filters = body.get("filters", _MISSING)
         if filters is not _MISSING and not isinstance(filters, dict):
             raise ApiError(400, "'filters' must be an object")
+        if filters is not _MISSING:
+            # Lavalink refuses filters turned off in its config (the ones /v4/info leaves out).
+            off = [f for f in filters if f in ALL_FILTERS and f not in self.filters]
+            if off:
+                names = ", ".join(off)
+                raise ApiError(400, f"Following filters are disabled in the config: {names}")
         voice = body.get("voice", _MISSING)
         voice_keys = ("token", "endpoint", "sessionId")
         if voice is not _MISSING and not (
