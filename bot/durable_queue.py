@@ -155,13 +155,7 @@ class DurableQueue:
         self._active: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._stopping = False
         self._warned_unreachable = False
-
-    @property
-    def kinds(self) -> frozenset[str]:
-        """The kinds this runner has handlers for (and so claims)."""
-        return frozenset(self._handlers)
 
     def register(self, kind: str, handler: JobHandler) -> None:
         """Run jobs of ``kind`` with ``handler``; one handler per kind."""
@@ -218,7 +212,6 @@ class DurableQueue:
     def start(self) -> None:
         """Run in the background until ``stop``."""
         if self._task is None:
-            self._stopping = False
             self._task = asyncio.create_task(self._loop(), name="durable-jobs")
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -226,7 +219,6 @@ class DurableQueue:
 
         An interrupted job goes back to the queue at once (its attempt counts).
         """
-        self._stopping = True
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

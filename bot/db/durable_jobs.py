@@ -28,6 +28,7 @@ from sqlalchemy import (
     ColumnElement,
     Index,
     Integer,
+    Select,
     String,
     and_,
     delete,
@@ -180,12 +181,7 @@ class DurableJobStore:
     ) -> list[ClaimedJob]:
         # Rows another runner is claiming right now are locked: skip them, take the next.
         candidates = (
-            select(DurableJob.id)
-            .where(DurableJob.kind.in_(kinds), _due(now))
-            .order_by(DurableJob.run_after, DurableJob.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .cte("candidates")
+            _candidates(kinds, now, limit).with_for_update(skip_locked=True).cte("candidates")
         )
         statement = (
             update(DurableJob)
@@ -201,14 +197,8 @@ class DurableJobStore:
     async def _claim_one_by_one(
         self, kinds: Collection[str], worker: str, now: datetime, lease: timedelta, limit: int
     ) -> list[ClaimedJob]:
-        candidates = (
-            select(DurableJob.id)
-            .where(DurableJob.kind.in_(kinds), _due(now))
-            .order_by(DurableJob.run_after, DurableJob.id)
-            .limit(limit)
-        )
         async with self._db.session() as session:
-            job_ids = (await session.scalars(candidates)).all()
+            job_ids = (await session.scalars(_candidates(kinds, now, limit))).all()
         won: list[int] = []
         for job_id in job_ids:
             # One short write per job: whoever's UPDATE still finds it due owns it.
@@ -346,6 +336,16 @@ class DurableJobStore:
                 )
             )
         return _rowcount(result)
+
+
+def _candidates(kinds: Collection[str], now: datetime, limit: int) -> Select[tuple[int]]:
+    """Ids of the due jobs of ``kinds``, oldest due first."""
+    return (
+        select(DurableJob.id)
+        .where(DurableJob.kind.in_(kinds), _due(now))
+        .order_by(DurableJob.run_after, DurableJob.id)
+        .limit(limit)
+    )
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
