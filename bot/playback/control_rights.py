@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from bot.playback.service import PlaybackService
 
 # The commands only the requester of the current track, DJs and admins may run.
-# Another front end's command joins by adding its type here (e.g. a filter command).
 GUARDED: dict[type, Action] = {
     ac.Skip: Action.SKIP,
     ac.Previous: Action.PREVIOUS,
@@ -22,6 +21,8 @@ GUARDED: dict[type, Action] = {
     ac.Leave: Action.LEAVE,
     ac.Clear: Action.CLEAR,
     ac.SetVolume: Action.VOLUME,
+    ac.SetFilter: Action.FILTER,
+    ac.ResetFilters: Action.FILTER,
 }
 
 # With nothing playing these disturb nobody; their handler gives the usual answer.

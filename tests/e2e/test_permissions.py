@@ -7,8 +7,9 @@ becomes the DJ role where a test needs a DJ. The guild's owner is an admin.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from tests.e2e.harness import Harness
+from tests.e2e.harness import Harness, answer
 from tests.e2e.test_play import embed_text
 from tests.e2e.test_settings import owner, settings
 from tests.fakes.discord_models import Member, P, Role
@@ -163,3 +164,25 @@ async def test_vote_ratio_is_a_guild_setting(h: Harness) -> None:
     message = await h.reply("voteskip", user=room.dave)
     assert "2/3 votes" in embed_text(message)
     assert current_identifier(h) == "t1"
+
+
+async def test_filters_are_for_the_requester_djs_and_admins(h: Harness) -> None:
+    """Bob may not add or reset effects on Carol's track; Carol may; no filter reaches Lavalink."""
+    room = await carol_playing(h)
+
+    async def filter_as(member: Member, subcommand: str) -> dict[str, Any]:
+        interaction = await h.discord.slash(
+            "filter", user=member, guild=h.world.guild, channel=h.world.text, subcommand=subcommand
+        )
+        return await answer(interaction)
+
+    since = h.mark()
+    for subcommand in ("nightcore", "reset"):
+        message = await filter_as(h.world.bob, subcommand)
+        assert message["ephemeral"]
+        assert message["content"] == (
+            "Only the requester of this track, DJs or admins can change the filters."
+        )
+    assert not [r for r in h.lavalink.requests[since:] if r.method == "PATCH"]
+    assert "**Nightcore** on" in embed_text(await filter_as(room.carol, "nightcore"))
+    await h.player_patch(lambda b: "filters" in b, since=since)
