@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,10 +15,13 @@ from tests.e2e.harness import Harness, harness
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No BOT_* variable of the developer's shell leaks into a test; loguru is reset after."""
+    """No BOT_* variable of the developer's shell leaks into a test; loguru is reset around it."""
     for key in list(os.environ):
         if key.startswith("BOT_"):
             monkeypatch.delenv(key)
+    # Every test starts with one INFO sink on stderr, so a failure shows the bot's log.
+    logger.remove()
+    logger.add(sys.stderr, level="INFO")
     yield
     logger.remove()
 
