@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from typing import TYPE_CHECKING
 
 from loguru import logger
@@ -23,6 +24,10 @@ from bot.playback.session import GuildSession
 
 if TYPE_CHECKING:
     from bot.playback.service import PlaybackService
+
+
+FIRST_RETRY_DELAY = 1.0
+MAX_RETRY_DELAY = 30.0
 
 
 class PlayerRecovery:
@@ -85,34 +90,56 @@ class PlayerRecovery:
             )
         self.schedule()
 
+    def mark_lost(self, session: GuildSession) -> None:
+        """The session's player failed with its node: rebuild it (caller holds the lock)."""
+        if not session.rebuild_pending:
+            session.rebuild_pending = True
+            self.schedule()
+
     def schedule(self) -> None:
         """Rebuild waiting players in the background (one pass at a time)."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self.rebuild_pending(), name="rebuild")
 
     async def rebuild_pending(self) -> None:
-        """Put every player that lost its node back on a healthy one, where it was."""
-        service = self.service
-        for session in list(service.sessions.values()):
-            if not session.rebuild_pending:
-                continue
-            if not service.voice.has_node():
+        """Put every player that lost its node back on a healthy one, where it was.
+
+        Guilds that fail (no node yet, a voice join that timed out) are retried
+        with backoff, up to `MAX_RETRY_DELAY` between passes, until they are back
+        or no node is left (a node coming up schedules the next pass).
+        """
+        delay = FIRST_RETRY_DELAY
+        while any(s.rebuild_pending for s in self.service.sessions.values()):
+            if not self.service.voice.has_node():
                 return  # they wait for the next node to come up
-            async with session.lock:
-                if not session.rebuild_pending:
-                    continue
-                await service.voice.disconnect(session.guild_id)
-                try:
-                    await self.restore(session)
-                except ServiceUnavailable as exc:
-                    logger.warning("rebuild of guild {} must wait: {}", session.guild_id, exc)
-                    return
-                except UserError as exc:
-                    logger.warning("cannot rebuild guild {}: {}", session.guild_id, exc)
-                    await service.teardown(session, "disconnected")
-                    continue
-                session.rebuild_pending = False
-                logger.info("rebuilt the player of guild {}", session.guild_id)
+            for session in list(self.service.sessions.values()):
+                if session.rebuild_pending:
+                    await self._rebuild(session)
+            if any(s.rebuild_pending for s in self.service.sessions.values()):
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                delay = min(delay * 2, MAX_RETRY_DELAY)
+
+    async def _rebuild(self, session: GuildSession) -> None:
+        service = self.service
+        async with session.lock:
+            if not session.rebuild_pending or not service.voice.has_node():
+                return
+            await service.voice.disconnect(session.guild_id)
+            try:
+                await self.restore(session)
+            except ServiceUnavailable as exc:
+                logger.warning("rebuild of guild {} must wait: {}", session.guild_id, exc)
+                return
+            except UserError as exc:
+                logger.warning("cannot rebuild guild {}: {}", session.guild_id, exc)
+                await service.teardown(session, "disconnected")
+                return
+            except Exception as exc:  # the node failed again: the next pass retries
+                logger.warning("rebuild of guild {} failed ({}); retrying", session.guild_id,
+                               type(exc).__name__)
+                return
+            session.rebuild_pending = False
+            logger.info("rebuilt the player of guild {}", session.guild_id)
 
     async def close(self) -> None:
         """Stop a rebuild in progress."""

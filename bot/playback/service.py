@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import mafic
 from loguru import logger
 
@@ -48,6 +49,16 @@ from bot.playback.stay_connected import stay_connected_changed
 from bot.playback.vote_skip import VoteSkip
 
 MAX_FAILURES_IN_A_ROW = 3
+# Failures of the node rather than of the track: the player is rebuilt, the track kept.
+NODE_ERRORS = (
+    mafic.HTTPNotFound,
+    mafic.HTTPUnauthorized,
+    mafic.PlayerNotConnected,
+    mafic.NoNodesAvailable,
+    aiohttp.ClientError,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 class PlaybackService:
@@ -128,7 +139,26 @@ class PlaybackService:
     # -- dispatch -------------------------------------------------------------
 
     async def handle(self, command: Any) -> Any:
-        """Run one command under its guild's lock (read-only lookups skip the lock)."""
+        """Run one command under its guild's lock; a node failing mid-command is not a crash.
+
+        If the node fails while a command runs (its session is gone, it does not
+        answer), the guild's state so far is saved and published, the player is
+        queued for a rebuild and the user is told to try again.
+        """
+        try:
+            return await self._handle(command)
+        except NODE_ERRORS as exc:
+            session = self.sessions.get(getattr(command, "guild_id", 0))
+            logger.warning("the music server failed during {} ({})", type(command).__name__,
+                           type(exc).__name__)
+            if session is not None and session.queue.current is not None:
+                self.recovery.mark_lost(session)
+                await self.changed(session, "node_error")
+            raise ServiceUnavailable(
+                "The music server didn't answer; I'm reconnecting. Try again in a moment."
+            ) from None
+
+    async def _handle(self, command: Any) -> Any:
         if not self.ready.is_set():
             try:
                 await asyncio.wait_for(self.ready.wait(), self.ready_timeout)
@@ -171,6 +201,8 @@ class PlaybackService:
 
     def require_playing(self, command: ac.VoiceCommand) -> tuple[GuildSession, mafic.Player[Any]]:
         session = self.require_same_channel(command)
+        if session.rebuild_pending:
+            raise ServiceUnavailable("I'm reconnecting to the music server. Try again in a moment.")
         player = self.voice.player(command.guild_id)
         if session.queue.current is None or player is None:
             raise NothingPlaying()
@@ -286,8 +318,24 @@ class PlaybackService:
                 await player.play(
                     track_to_mafic(track), volume=session.volume, pause=session.paused, replace=True
                 )
-            except mafic.HTTPException as exc:
+            except mafic.HTTPBadRequest as exc:
                 logger.warning("Lavalink refused to play {!r}: {}", track.title, exc)
+                await self._failed(session, track, "The music server could not play it.")
+                if session.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
+                    return False
+                finished = False
+                continue
+            except NODE_ERRORS as exc:
+                # The node, not the track, failed (its session is gone, it does not
+                # answer): keep the track as current and rebuild the player on a node.
+                logger.warning("the node failed to start {!r} ({}); rebuilding", track.title,
+                               type(exc).__name__)
+                session.set_position(0, self.clock())
+                self.recovery.mark_lost(session)
+                await self.changed(session, "track_start")
+                return True
+            except mafic.HTTPException as exc:  # a 5xx while loading this track
+                logger.warning("Lavalink failed to play {!r}: {}", track.title, exc)
                 await self._failed(session, track, "The music server could not play it.")
                 if session.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
                     return False

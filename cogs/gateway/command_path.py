@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot import audio_commands as ac
 from bot.bus import Channel
+from bot.command_tree import defer_public
 from bot.errors import UserError
 from bot.music.permissions import MemberRights
 from cogs.gateway import render
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
+
+DEFER_AFTER = 2.0  # seconds; Discord's deadline for the first answer is 3
 
 
 def member_voice_channel(interaction: discord.Interaction[Any]) -> int | None:
@@ -66,6 +70,20 @@ def voice_command(interaction: discord.Interaction[Any], cls: type, **fields: An
 async def run_voice_command(
     bot: MusicBot, interaction: discord.Interaction[Any], cls: type, **fields: Any
 ) -> None:
-    """The common shape of a control command: ask, then answer with the result's message."""
-    done: ac.Done = await ask_audio(bot, voice_command(interaction, cls, **fields))
-    await interaction.response.send_message(embed=render.message_embed(done.message))
+    """The common shape of a control command: ask, then answer with the result's message.
+
+    Discord wants the first answer within 3 s: when the audio side has not
+    answered after DEFER_AFTER seconds (a node reconnecting, a slow database),
+    the reply is deferred and filled in when the answer comes.
+    """
+    task = asyncio.ensure_future(ask_audio(bot, voice_command(interaction, cls, **fields)))
+    try:
+        done: ac.Done = await asyncio.wait_for(asyncio.shield(task), DEFER_AFTER)
+    except TimeoutError:
+        await defer_public(interaction)
+        done = await task
+    embed = render.message_embed(done.message)
+    if interaction.response.is_done():
+        await interaction.edit_original_response(embed=embed)
+    else:
+        await interaction.response.send_message(embed=embed)

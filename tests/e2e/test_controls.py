@@ -165,3 +165,16 @@ async def test_rate_limit_says_slow_down(h: Harness) -> None:
         await h.reply("queue")
     message = await h.reply("queue")
     assert message["content"].startswith("Slow down") and message["ephemeral"]
+
+
+async def test_slow_music_server_gets_a_deferred_answer(h: Harness) -> None:
+    """When the audio side takes longer than Discord's deadline allows, the reply is deferred
+    first and filled in later, instead of the interaction failing."""
+    await start_playing(h, 1)
+    h.lavalink.slow_responses(2.5, path_pattern=r"/players/")
+    interaction = await h.slash("volume", level=90)
+    first = await interaction.wait_response(timeout=5)
+    assert first.type == 5  # deferred: "thinking…"
+    message = await interaction.wait_final(timeout=10)
+    assert "Volume set to 90%" in embed_text(message)
+    h.lavalink.slow_responses(0)

@@ -117,3 +117,23 @@ async def test_failover_to_a_second_node(tmp_path: Path) -> None:
         player = await other.wait_for_player(h.world.guild.id, connected=True, playing=True)
         assert player["track"]["info"]["identifier"] == "t1"
         await primary.come_back()
+
+
+async def test_skip_right_after_a_restart_loses_no_tracks(h: Harness) -> None:
+    """A command that hits the dead session keeps the queue: nothing is dropped as 'broken'."""
+    h.add_tracks(4)
+    await h.join()
+    for i in (1, 2, 3, 4):
+        await h.reply("play", query=f"https://example.com/t{i}")
+    await h.playing("t1")
+    await h.lavalink.restart(downtime=0)
+    await h.reply("skip")  # may run before or after the bot notices; either way no loss
+    player = await h.lavalink.wait_for_player(h.world.guild.id, connected=True, playing=True,
+                                              timeout=10)
+    playing = player["track"]["info"]["identifier"]
+    queue = str((await h.reply("queue"))["embeds"])
+    remaining = [t for t in ("Track T2", "Track T3", "Track T4") if t in queue]
+    if playing == "t1":  # the skip was refused while reconnecting
+        assert remaining == ["Track T2", "Track T3", "Track T4"]
+    else:
+        assert playing == "t2" and remaining == ["Track T3", "Track T4"]
