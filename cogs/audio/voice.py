@@ -176,14 +176,21 @@ class DiscordVoice:
 
     async def _leave(self, guild: discord.Guild, player: mafic.Player[Any]) -> None:
         try:
-            await asyncio.wait_for(player.disconnect(force=True), CONNECT_TIMEOUT)
-            return
-        except Exception as exc:  # a dead node fails in many ways (aiohttp, mafic, timeout)
-            logger.info(
-                "disconnect in guild {} did not complete ({}); cleaning up",
-                guild.id,
-                type(exc).__name__,
-            )
+            node = player.node
+        except mafic.NoNodesAvailable:
+            node = None
+        # A node the watchdog closed must not be called: mafic would open a new HTTP
+        # session on it (never closed) just to DELETE a player that is gone anyway.
+        if node is not None and mafic.NodePool.label_to_node.get(node.label) is node:
+            try:
+                await asyncio.wait_for(player.disconnect(force=True), CONNECT_TIMEOUT)
+                return
+            except Exception as exc:  # a dead node fails in many ways (aiohttp, mafic, timeout)
+                logger.info(
+                    "disconnect in guild {} did not complete ({}); cleaning up",
+                    guild.id,
+                    type(exc).__name__,
+                )
         player.cleanup()
         try:
             await guild.change_voice_state(channel=None)
