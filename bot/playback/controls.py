@@ -105,7 +105,8 @@ class Controls:
             raise UserError("Volume goes from 0 to 200.")
         session = self.service.require_same_channel(command)
         player = self.service.voice.player(command.guild_id)
-        if player is not None:
+        # While the player is being rebuilt the old one is gone; the rebuild uses this volume.
+        if player is not None and not session.rebuild_pending:
             await player.set_volume(command.level)
         session.volume = command.level
         await self.service.changed(session, "volume")
