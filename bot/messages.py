@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from bot.correlation import current_correlation_id, new_correlation_id
 from bot.music.state import NowPlayingState
@@ -24,7 +23,6 @@ class BusMessage:
 class Command(BusMessage):
     """A request for the audio side, from any front end (slash, button, REST, webhook)."""
 
-    name: ClassVar[str] = "command"
     guild_id: int
     user_id: int
     channel_id: int | None = None
