@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.bus import Channel, EventBus  # noqa: E402
-from bot.messages import NowPlayingUpdate  # noqa: E402
+from bot.bus import Channel, EventBus
+from bot.messages import NowPlayingUpdate
 
 Publish = Callable[[NowPlayingUpdate], Awaitable[None]]
 
@@ -99,6 +99,12 @@ async def bench_redis(n: int, url: str) -> dict[str, float]:
         await client.aclose()
 
 
+def print_row(name: str, result: dict[str, float]) -> None:
+    """One line of the table."""
+    p50, p99, rate = result["p50_us"], result["p99_us"], result["msgs_per_s"]
+    print(f"{name:18}{p50:10.1f}{p99:10.1f}{rate:12.0f}")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=5000)
@@ -111,9 +117,9 @@ async def main() -> None:
         red = None
         print(f"redis unavailable ({exc}); bus only")
     print(f"{'':18}{'p50 µs':>10}{'p99 µs':>10}{'msgs/s':>12}")
-    print(f"{'in-process bus':18}{bus['p50_us']:10.1f}{bus['p99_us']:10.1f}{bus['msgs_per_s']:12.0f}")
+    print_row("in-process bus", bus)
     if red:
-        print(f"{'redis pub/sub':18}{red['p50_us']:10.1f}{red['p99_us']:10.1f}{red['msgs_per_s']:12.0f}")
+        print_row("redis pub/sub", red)
         print(
             f"ratio redis/bus: p50 latency x{red['p50_us'] / bus['p50_us']:.1f}, "
             f"p99 latency x{red['p99_us'] / bus['p99_us']:.1f}, "
