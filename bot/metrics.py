@@ -29,6 +29,12 @@ LAVALINK_EVENTS = Counter(
     "lavalink_events_total", "Lavalink events received, by type and status.", ["type", "status"]
 )
 NODES_UP = Gauge("lavalink_nodes_up", "Lavalink nodes currently connected.")
+NODE_STATES = ("up", "reconnecting", "down", "connecting")
+NODE_STATE = Gauge(
+    "lavalink_node_state",
+    "1 for each configured node's current state (up, reconnecting, down, connecting).",
+    ["node", "state"],
+)
 PLAYERS = Gauge("audio_players", "Players that exist.")
 PLAYING_PLAYERS = Gauge("audio_playing_players", "Players playing a track now.")
 TRACK_SECONDS = Counter(

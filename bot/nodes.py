@@ -24,7 +24,7 @@ from typing import Any
 import mafic
 from loguru import logger
 
-from bot.metrics import LAVALINK_EVENTS, NODES_UP
+from bot.metrics import LAVALINK_EVENTS, NODE_STATE, NODE_STATES, NODES_UP
 from bot.settings import LavalinkNode
 
 NodeCallback = Callable[[mafic.Node[Any]], Awaitable[None]]
@@ -161,6 +161,7 @@ class NodeConnector:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self.check_interval)
+            self.refresh_gauge()
             for label, node in list(self.pool.label_to_node.items()):
                 if is_listening(node) or is_reconnecting(node):
                     continue
@@ -173,9 +174,22 @@ class NodeConnector:
                 await self._report_lost(label, "closed its connection")
                 self._connect_soon(label)
 
+    def state(self, label: str) -> str:
+        """`up`, `reconnecting` (mafic is on it), `down` (lost; we reconnect) or `connecting`."""
+        node = self.pool.label_to_node.get(label)
+        if node is not None and node.available and is_listening(node):
+            return "up"
+        if node is not None and is_reconnecting(node):
+            return "reconnecting"
+        return "down" if label in self._lost else "connecting"
+
     def refresh_gauge(self) -> None:
-        """Update the nodes-up gauge."""
+        """Update the nodes-up gauge and each node's state (labels come from the config)."""
         NODES_UP.set(len(self.pool.nodes))
+        for label in self.configs:
+            current = self.state(label)
+            for state in NODE_STATES:
+                NODE_STATE.labels(label, state).set(1 if state == current else 0)
 
     def nodes(self) -> list[mafic.Node[Any]]:
         """Every node the pool knows, available or not."""

@@ -44,6 +44,7 @@ class NodeInfo:
     label: str
     available: bool
     players: int
+    state: str = "connecting"
     playing_players: int | None = None
     cores: int | None = None
     system_load: float | None = None

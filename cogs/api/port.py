@@ -84,11 +84,16 @@ class DiscordBotPort:
     def nodes(self) -> list[NodeInfo]:
         """Every configured node, connected or not, with mafic's latest stats."""
         known: dict[str, mafic.Node[Any]] = dict(mafic.NodePool.label_to_node)
+        audio = self.bot.get_cog("audio")
+        connector = getattr(audio, "nodes", None)
         found = []
         for config in self.bot.settings.lavalink.nodes:
             node = known.get(config.label)
+            state = connector.state(config.label) if connector is not None else "connecting"
             if node is None:
-                found.append(NodeInfo(label=config.label, available=False, players=0))
+                found.append(
+                    NodeInfo(label=config.label, available=False, players=0, state=state)
+                )
                 continue
             stats = node.stats
             found.append(
@@ -96,6 +101,7 @@ class DiscordBotPort:
                     label=config.label,
                     available=node.available,
                     players=len(node.players),
+                    state=state,
                     playing_players=stats.playing_player_count if stats else None,
                     cores=stats.cpu.cores if stats else None,
                     system_load=stats.cpu.system_load if stats else None,

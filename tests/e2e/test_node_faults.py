@@ -137,3 +137,25 @@ async def test_skip_right_after_a_restart_loses_no_tracks(h: Harness) -> None:
         assert remaining == ["Track T2", "Track T3", "Track T4"]
     else:
         assert playing == "t2" and remaining == ["Track T3", "Track T4"]
+
+
+async def test_node_state_is_visible(h: Harness) -> None:
+    """Each node's state (up, down/reconnecting, up again) is exposed for /info and metrics."""
+    from prometheus_client import REGISTRY
+
+    audio = h.bot.get_cog("audio")
+    assert audio.nodes.state("fake") == "up"
+    await playing_three(h)
+    since = h.mark()
+    await h.lavalink.restart(downtime=None)
+    await h.discord.wait_for_message(  # the one message of the outage: the node is known lost
+        h.world.text,
+        lambda m: any(NODE_LOST in (e.get("description") or "") for e in m["embeds"]),
+    )
+    assert audio.nodes.state("fake") in ("reconnecting", "down")
+    audio.nodes.refresh_gauge()
+    state = audio.nodes.state("fake")
+    assert REGISTRY.get_sample_value("lavalink_node_state", {"node": "fake", "state": state}) == 1
+    await h.lavalink.come_back()
+    await rebuilt_on(h.lavalink, h, since)
+    assert audio.nodes.state("fake") == "up"
