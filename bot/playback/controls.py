@@ -42,12 +42,9 @@ class Controls:
         session, _player = self.service.require_playing(command)
         skipped = session.queue.current
         if command.to is not None:
-            target = session.queue.skip_to(command.to)
-            # skip_to made `target` current; step back so start_next lands on it.
-            session.queue.upcoming.insert(0, target)
-            session.queue.current = None
+            session.queue.skip_to(command.to)  # makes the target current
         session.failures_in_a_row = 0
-        await self.service.start_next(session, finished=False)
+        await self.service.start_next(session, finished=False, advance=command.to is None)
         title = skipped.title if skipped else "the track"
         return ac.Done(f"Skipped **{title}**.")
 
@@ -57,12 +54,10 @@ class Controls:
         player = self.service.voice.player(command.guild_id)
         if player is None:
             raise NothingPlaying()
-        track = session.queue.previous()
+        track = session.queue.previous()  # makes it current
         if track is None:
             raise UserError("There is no previous track.")
-        session.queue.upcoming.insert(0, track)
-        session.queue.current = None
-        await self.service.start_next(session, finished=False)
+        await self.service.start_next(session, finished=False, advance=False)
         return ac.Done(f"Playing **{track.title}** again.")
 
     async def stop(self, command: ac.VoiceCommand) -> ac.Done:

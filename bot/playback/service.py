@@ -295,11 +295,19 @@ class PlaybackService:
             )
         return kept
 
-    async def start_next(self, session: GuildSession, *, finished: bool) -> bool:
-        """Advance the queue and play; on the end of the queue, stop and schedule idle."""
+    async def start_next(
+        self, session: GuildSession, *, finished: bool, advance: bool = True
+    ) -> bool:
+        """Advance the queue and play; on the end of the queue, stop and schedule idle.
+
+        With `advance=False` the queue's current track is played first (after a
+        skip to a position or /previous moved the cursor); later tracks, if it
+        fails, come by advancing as usual.
+        """
         self.votes.track_changed(session.guild_id)
         while True:
-            track = session.queue.advance(finished=finished)
+            track = session.queue.advance(finished=finished) if advance else session.queue.current
+            advance = True
             player = self.voice.player(session.guild_id)
             if track is None and player is not None and await self.autoplay.fill(session):
                 continue
