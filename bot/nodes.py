@@ -191,14 +191,6 @@ class NodeConnector:
             for state in NODE_STATES:
                 NODE_STATE.labels(label, state).set(1 if state == current else 0)
 
-    def nodes(self) -> list[mafic.Node[Any]]:
-        """Every node the pool knows, available or not."""
-        return list(mafic.NodePool.label_to_node.values())
-
-    def available_labels(self) -> set[str]:
-        """Labels of the nodes players can be put on now."""
-        return {node.label for node in self.pool.nodes if is_listening(node)}
-
     async def close(self) -> None:
         """Stop watching and connecting; close every node (mafic's pool is class-level)."""
         tasks = [t for t in (self._watchdog, *self._connecting.values()) if t is not None]
@@ -207,7 +199,7 @@ class NodeConnector:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for node in self.nodes():
+        for node in list(self.pool.label_to_node.values()):
             with contextlib.suppress(Exception):
                 await node.close()
         mafic.NodePool.label_to_node.clear()

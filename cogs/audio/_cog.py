@@ -90,16 +90,20 @@ class AudioCog(commands.Cog, name="audio"):
         return await self.service.handle(command)
 
     def ping(self) -> PingResult:
-        """The state of every configured node."""
-        known = {node.label: node for node in self.nodes.nodes()}
+        """The state of every configured node, as the watchdog sees it.
+
+        mafic keeps calling a node available after a clean close; the watchdog's
+        state does not.
+        """
+        known = self.nodes.pool.label_to_node
         return PingResult(
             nodes=tuple(
                 NodeStatus(
-                    label=config.label,
-                    available=config.label in known and known[config.label].available,
-                    players=len(known[config.label].players) if config.label in known else 0,
+                    label=label,
+                    available=self.nodes.state(label) == "up",
+                    players=len(known[label].players) if label in known else 0,
                 )
-                for config in self.nodes.configs.values()
+                for label in self.nodes.configs
             )
         )
 
