@@ -18,6 +18,7 @@ from bot.settings import DISCORD_API_BASE, Settings
 if TYPE_CHECKING:
     from bot.api.port import GuildRef
     from bot.db import Database, FlagCache, GuildSettings, GuildSettingsCache
+    from bot.db.shared_cache import SharedCache
     from bot.guild_directory import GuildDirectory
     from bot.reload import SettingsReloader
 
@@ -83,6 +84,7 @@ class MusicBot(commands.AutoShardedBot):
         self.db: Database | None = None
         self.guild_settings: GuildSettingsCache | None = None
         self.flags: FlagCache | None = None
+        self.shared_cache: SharedCache | None = None
         self.started_at = time.monotonic()
         point_at_discord(settings.discord.api_base)
 
@@ -135,19 +137,39 @@ class MusicBot(commands.AutoShardedBot):
         await self.db.connect()
         await self.db.ensure_schema(auto_upgrade=db_settings.auto_upgrade)
         await FlagStore(self.db).seed_defaults()
+        self.shared_cache = await self._open_shared_cache()
         self.guild_settings = GuildSettingsCache(
             GuildSettingsStore(self.db, defaults=self.default_guild_settings),
             ttl=cache.guild_ttl,
             max_size=cache.max_guilds,
             load_timeout=cache.load_timeout,
+            shared=self.shared_cache,
         )
         self.flags = FlagCache(
             FlagStore(self.db),
             ttl=cache.guild_ttl,
             max_size=cache.max_guilds,
             load_timeout=cache.load_timeout,
+            shared=self.shared_cache,
         )
         logger.info("database ready ({})", self.db.kind)
+
+    async def _open_shared_cache(self) -> SharedCache | None:
+        # Several processes (Redis bus) share settings through Redis, so a change made
+        # through one is in force in all of them.
+        bus = self.settings.bus
+        if bus.backend != "redis":
+            return None
+        from bot.db.shared_cache import SharedCache
+
+        shared = SharedCache(
+            url=bus.redis_url.get_secret_value(),
+            prefix=bus.channel_prefix,
+            ttl=self.settings.cache.guild_ttl,
+            connect_timeout=bus.connect_timeout,
+        )
+        await shared.start()
+        return shared
 
     def default_guild_settings(self, guild_id: int) -> GuildSettings:
         """What a guild gets until its admins change something: `[guild_defaults]` (live)."""
@@ -192,6 +214,9 @@ class MusicBot(commands.AutoShardedBot):
         await super().close()
         await self.jobs.stop()
         await self.bus.close()
+        if self.shared_cache is not None:
+            await self.shared_cache.close()
+            self.shared_cache = None
         if self.db is not None:
             await self.db.close()
             self.db = None

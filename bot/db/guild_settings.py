@@ -165,11 +165,20 @@ class GuildSettingsStore:
         self._db = database
         self._defaults = defaults or GuildSettings
 
+    def defaults(self, guild_id: int) -> GuildSettings:
+        """What a guild that never changed anything gets."""
+        return self._defaults(guild_id)
+
     async def get(self, guild_id: int) -> GuildSettings:
         """Return the guild's settings, the defaults if it never changed any."""
+        stored = await self.get_stored(guild_id)
+        return stored if stored is not None else self._defaults(guild_id)
+
+    async def get_stored(self, guild_id: int) -> GuildSettings | None:
+        """Return the guild's stored row as settings, None if it never changed any."""
         async with self._db.session() as session:
             row = await session.get(GuildConfig, guild_id)
-        return GuildSettings.from_row(row) if row else self._defaults(guild_id)
+        return GuildSettings.from_row(row) if row else None
 
     async def update(self, guild_id: int, **changes: Any) -> GuildSettings:
         """Validate and apply a partial update in one transaction; return the result."""

@@ -40,6 +40,19 @@ class PersistenceMetrics:
             ["cache"],
             registry=registry,
         )
+        self.cache_shared = Counter(
+            "cache_shared_total",
+            "Lookups in the shared Redis layer after a memory miss: hit, miss, error "
+            "(Redis failed, the database answered) or unavailable (not connected).",
+            ["cache", "result"],
+            registry=registry,
+        )
+        self.cache_invalidations = Counter(
+            "cache_invalidations_total",
+            "Invalidations across processes: sent, received, or failed (sent once Redis is back).",
+            ["cache", "status"],
+            registry=registry,
+        )
         self.slow_queries = Counter(
             "db_slow_queries_total",
             "SQL statements slower than the slow-query threshold.",

@@ -38,11 +38,11 @@ class CountingStore(GuildSettingsStore):
         self.reads = 0
         self.down = False
 
-    async def get(self, guild_id: int) -> GuildSettings:
+    async def get_stored(self, guild_id: int) -> GuildSettings | None:
         self.reads += 1
         if self.down:
             raise OperationalError("SELECT", {}, ConnectionRefusedError("database is down"))
-        return await super().get(guild_id)
+        return await super().get_stored(guild_id)
 
 
 def _counts(metrics: PersistenceMetrics, cache: str = "guild_settings") -> tuple[float, ...]:
