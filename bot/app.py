@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 import yarl
@@ -12,6 +12,7 @@ from loguru import logger
 
 from bot.bus import EventBus
 from bot.command_tree import MusicCommandTree
+from bot.errors import UserError
 from bot.jobs import JobScheduler
 from bot.settings import DISCORD_API_BASE, Settings
 
@@ -191,6 +192,12 @@ class MusicBot(commands.AutoShardedBot):
         if self.guild_settings is None:
             return self.default_guild_settings(guild_id)
         return await self.guild_settings.get(guild_id)
+
+    async def update_guild_settings(self, guild_id: int, /, **changes: Any) -> GuildSettings:
+        """Validate and store a change of the guild's settings (through the cache)."""
+        if self.guild_settings is None:
+            raise UserError("Settings need the database, which is not configured.")
+        return await self.guild_settings.update(guild_id, **changes)
 
     async def _sync_commands(self) -> None:
         dev_guild = self.settings.discord.dev_guild_id

@@ -21,6 +21,7 @@ __all__ = ["AUTOPLAY_MODES", "GuildSettings", "GuildSettingsStore", "validate_ch
 
 AUTOPLAY_MODES = frozenset({"off", "similar", "artist", "genre", "mixed"})
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_CATEGORY_NAME = re.compile(r"^[a-z][a-z_]{0,31}$")
 _LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 
 
@@ -40,6 +41,7 @@ class GuildSettings:
     language: str = "en"
     vote_skip_ratio: float = 0.5
     default_source: str = "youtube"
+    sponsorblock_categories: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: GuildConfig) -> GuildSettings:
@@ -47,6 +49,7 @@ class GuildSettings:
         values = {name: getattr(row, name) for name in _FIELD_NAMES}
         sources = values["allowed_sources"]
         values["allowed_sources"] = tuple(sources) if sources is not None else None
+        values["sponsorblock_categories"] = tuple(values["sponsorblock_categories"] or ())
         return cls(guild_id=row.guild_id, **values)
 
     def allows_source(self, source: str) -> bool:
@@ -107,6 +110,14 @@ def _sources(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_source(item) for item in value))
 
 
+def _categories(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise ValueError("must be a list of SponsorBlock categories")
+    if not all(isinstance(item, str) and _CATEGORY_NAME.match(item) for item in value):
+        raise ValueError("must be SponsorBlock category names such as sponsor or intro")
+    return tuple(sorted(set(value)))
+
+
 def _language(value: Any) -> str:
     if not isinstance(value, str) or not _LANGUAGE_TAG.match(value):
         raise ValueError("must be a language code such as en or pt-BR")
@@ -125,6 +136,7 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "language": _language,
     "vote_skip_ratio": _ratio,
     "default_source": _source,
+    "sponsorblock_categories": _categories,
 }
 _FIELD_NAMES = tuple(_VALIDATORS)
 
@@ -206,5 +218,6 @@ def _row_values(settings: GuildSettings) -> dict[str, Any]:
     values = {name: getattr(settings, name) for name in _FIELD_NAMES}
     if values["allowed_sources"] is not None:
         values["allowed_sources"] = list(values["allowed_sources"])
+    values["sponsorblock_categories"] = list(values["sponsorblock_categories"])
     values["updated_at"] = utcnow()
     return values

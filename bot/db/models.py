@@ -91,6 +91,8 @@ class GuildConfig(Base):
     language: Mapped[str] = mapped_column(String(16), default="en")
     vote_skip_ratio: Mapped[float] = mapped_column(Float, default=0.5)
     default_source: Mapped[str] = mapped_column(String(32), default="youtube")
+    # SponsorBlock categories to skip; NULL (never set) and [] both skip nothing.
+    sponsorblock_categories: Mapped[list[str] | None] = mapped_column(JsonDocument)
     updated_at: Mapped[datetime] = _updated_at()
 
 
@@ -109,6 +111,9 @@ class Queue(Base):
     text_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     node_label: Mapped[str | None] = mapped_column(String(64))
     now_playing_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The active audio effects, oldest first: [{"name": "nightcore"}, {"name": "speed",
+    # "value": 1.25}]; NULL (saved before effects were kept) means none.
+    effects: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonDocument)
     updated_at: Mapped[datetime] = _updated_at()
 
     items: Mapped[list[QueueItem]] = relationship(

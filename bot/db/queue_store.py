@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
@@ -57,6 +58,8 @@ class QueueSnapshot:
     text_channel_id: int | None = None
     node_label: str | None = None
     now_playing_message_id: int | None = None
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    """The active audio effects, oldest first, as `EffectChain.to_data()` gives them."""
 
     def __post_init__(self) -> None:
         if self.loop_mode not in LOOP_MODES:
@@ -199,6 +202,7 @@ _STATE_FIELDS = (
     "text_channel_id",
     "node_label",
     "now_playing_message_id",
+    "effects",
 )
 
 
@@ -218,4 +222,5 @@ def _item_values(guild_id: int, position: int, track: StoredTrack) -> dict[str, 
 
 def _snapshot(queue: Queue, tracks: Iterable[StoredTrack]) -> QueueSnapshot:
     state = {name: getattr(queue, name) for name in _STATE_FIELDS}
+    state["effects"] = list(state["effects"] or ())  # NULL: saved before effects were kept
     return QueueSnapshot(guild_id=queue.guild_id, tracks=list(tracks), **state)

@@ -10,7 +10,7 @@ lists is exactly what Lavalink applies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,6 +151,24 @@ class EffectChain:
     def to_filter(self) -> mafic.Filter:
         """The chain as mafic's Filter (its payload is exactly `payload()`)."""
         return mafic.Filter.from_payload(self.payload())  # type: ignore[arg-type]
+
+    def to_data(self) -> list[dict[str, Any]]:
+        """The chain as JSON data for saving: `[{"name": "speed", "value": 1.25}, ...]`."""
+        return [
+            {"name": e.name} if e.value is None else {"name": e.name, "value": e.value}
+            for e in self.effects
+        ]
+
+    @classmethod
+    def from_data(cls, data: Iterable[Any]) -> EffectChain:
+        """A saved chain back, leaving out what this version doesn't know (a removed preset)."""
+        chain = cls()
+        for item in data:
+            try:
+                chain = chain.with_effect(Effect(str(item["name"]), item.get("value")))
+            except (UserError, KeyError, TypeError, AttributeError):
+                continue
+        return chain
 
     @property
     def rate(self) -> float:

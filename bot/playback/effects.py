@@ -1,12 +1,12 @@
 """Audio effects, SponsorBlock and lyrics for the playback service.
 
-Effects are part of the guild's session (`GuildSession.effects`) and are sent
-as the player's `filters`. SponsorBlock categories are a per-guild choice kept
-here for the life of the process, so they outlive leaving voice. Lavalink
-forgets both whenever a player is created anew (a join, a voice reconnect, a
-rebuild on another node or session), so `on_new_player` sends them again, and
-before the track starts: the SponsorBlock plugin reads its categories when a
-track starts.
+Effects are part of the guild's session (`GuildSession.effects`, saved with
+the queue) and are sent as the player's `filters`. SponsorBlock categories are
+a guild setting (`sponsorblock_categories`): chosen once, they outlive leaving
+voice and restarts. Lavalink forgets both whenever a player is created anew
+(a join, a voice reconnect, a rebuild on another node or session), so
+`on_new_player` sends them again, and before the track starts: the
+SponsorBlock plugin reads its categories when a track starts.
 
 Refusals name what the node lacks: a filter turned off in its config, or the
 SponsorBlock / LavaLyrics plugin not installed (read from `/v4/info`).
@@ -71,7 +71,6 @@ class Effects:
     ) -> None:
         self.service = service
         self.capabilities = capabilities or NODE_SOURCES.capabilities
-        self.sponsorblock: dict[int, frozenset[str]] = {}
 
     # -- filters --------------------------------------------------------------
 
@@ -137,7 +136,11 @@ class Effects:
                 await self._send(player, session.effects)
             except _NODE_ERRORS as exc:
                 logger.warning("could not restore effects in guild {}: {}", session.guild_id, exc)
-        categories = self.sponsorblock.get(session.guild_id)
+        try:
+            categories = await self._categories(session.guild_id)
+        except Exception as exc:  # the settings are unreadable (database down, nothing cached)
+            logger.warning("no SponsorBlock for guild {}'s new player: {!r}", session.guild_id, exc)
+            return
         if categories:
             try:
                 await self._apply_categories(player, categories)
@@ -149,7 +152,7 @@ class Effects:
     # -- SponsorBlock ---------------------------------------------------------
 
     async def set_sponsorblock(self, command: ac.SetSponsorBlock) -> ac.Done:
-        """Remember the guild's categories and send them to its player, if it has one."""
+        """Store the guild's categories and send them to its player, if it has one."""
         categories = frozenset(command.categories)
         unknown = categories - SPONSORBLOCK_CATEGORIES.keys()
         if unknown:
@@ -162,14 +165,16 @@ class Effects:
             raise UserError(NO_SPONSORBLOCK)
         if player is not None:
             await self._apply_categories(player, categories)
-        self.sponsorblock[command.guild_id] = categories
+        await self.service.update_settings(
+            command.guild_id, sponsorblock_categories=sorted(categories)
+        )
         if not categories:
             return ac.Done("SponsorBlock is off: I won't skip any segments.")
         return ac.Done(f"SponsorBlock will skip: {_category_list(categories)}.")
 
     async def show_sponsorblock(self, command: ac.ShowSponsorBlock) -> ac.SponsorBlockStatus:
         """The guild's categories, and why they can't apply if the node lacks the plugin."""
-        categories = tuple(sorted(self.sponsorblock.get(command.guild_id, frozenset())))
+        categories = tuple(sorted(await self._categories(command.guild_id)))
         player = self.service.voice.player(command.guild_id)
         node = player.node if player is not None else _least_loaded_node()
         problem = None
@@ -179,6 +184,9 @@ class Effects:
         ):
             problem = NO_SPONSORBLOCK
         return ac.SponsorBlockStatus(categories, problem)
+
+    async def _categories(self, guild_id: int) -> frozenset[str]:
+        return frozenset((await self.service.policy(guild_id)).sponsorblock_categories)
 
     async def _apply_categories(
         self, player: mafic.Player[Any], categories: frozenset[str]

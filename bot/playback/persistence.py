@@ -30,6 +30,7 @@ from bot.db.errors import is_unreachable
 from bot.db.metrics import METRICS, PersistenceMetrics
 from bot.db.progress_writer import ProgressWriter
 from bot.db.queue_store import QueueSnapshot, QueueStore, StoredTrack
+from bot.music.filters import EffectChain
 from bot.music.queue import LoopMode, TrackQueue
 from bot.music.track import QueuedTrack
 from bot.playback.session import GuildSession
@@ -88,6 +89,7 @@ def snapshot_of(session: GuildSession, now: float) -> QueueSnapshot:
         voice_channel_id=session.voice_channel_id,
         text_channel_id=session.text_channel_id,
         now_playing_message_id=session.now_playing_message_id,
+        effects=session.effects.to_data(),
     )
 
 
@@ -104,6 +106,7 @@ def session_from(snapshot: QueueSnapshot) -> GuildSession:
         voice_channel_id=snapshot.voice_channel_id,
         text_channel_id=snapshot.text_channel_id,
         now_playing_message_id=snapshot.now_playing_message_id,
+        effects=EffectChain.from_data(snapshot.effects),
         position_ms=snapshot.position_ms,
     )
 

@@ -19,6 +19,15 @@ class GuildPolicy(Protocol):
     dj_role_id: int | None
     announce_channel_id: int | None
     vote_skip_ratio: float
+    allowed_sources: tuple[str, ...] | None
+    sponsorblock_categories: tuple[str, ...]
+
+
+class SettingsWriter(Protocol):
+    """Stores a validated partial update of a guild's settings."""
+
+    async def __call__(self, guild_id: int, /, **changes: Any) -> object:
+        """Apply `changes`; raises `InvalidSettingError` or a database error."""
 
 
 class VoicePort(Protocol):

@@ -41,7 +41,7 @@ from bot.playback.loader import TrackLoader, track_to_mafic
 from bot.playback.persistence import PlaybackPersistence
 from bot.playback.play_history import PlayRecorder
 from bot.playback.playlists import PlaylistCommands
-from bot.playback.ports import GuildPolicy, VoicePort
+from bot.playback.ports import GuildPolicy, SettingsWriter, VoicePort
 from bot.playback.recovery import PlayerRecovery
 from bot.playback.session import GuildSession
 from bot.playback.stats import StatsCommands
@@ -77,11 +77,13 @@ class PlaybackService:
         clock: Callable[[], float] = time.monotonic,
         playlists: PlaylistStore | None = None,
         stats: PlayStatsStore | None = None,
+        update_settings: SettingsWriter,
     ) -> None:
         self.bus = bus
         self.voice = voice
         self.loader = loader
         self.policy = policy
+        self.update_settings = update_settings
         self.persistence = persistence
         self.plays = PlayRecorder(history)
         self.recovery = PlayerRecovery(self)

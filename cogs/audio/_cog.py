@@ -55,6 +55,7 @@ class AudioCog(commands.Cog, name="audio"):
             idle_timeout=lambda: bot.settings.limits.idle_disconnect_s,
             playlists=PlaylistStore(bot.db) if bot.db is not None else None,
             stats=PlayStatsStore(bot.db) if bot.db is not None else None,
+            update_settings=bot.update_guild_settings,
         )
         self._subscription: Subscription | None = None
 
@@ -85,6 +86,7 @@ class AudioCog(commands.Cog, name="audio"):
 
     async def handle(self, command: Any) -> Any:
         """Dispatch one command from the bus."""
+        logger.debug("{} for guild {}", type(command).__name__, getattr(command, "guild_id", "-"))
         if isinstance(command, Ping):
             return self.ping()
         return await self.service.handle(command)

@@ -120,6 +120,8 @@ async def test_every_autoplay_mode_can_be_stored(sqlite_db: Database, mode: str)
         ({"allowed_sources": "youtube"}, "allowed_sources"),
         ({"allowed_sources": ["YouTube!"]}, "allowed_sources"),
         ({"allowed_sources": ["soundcloud"]}, "default_source"),
+        ({"sponsorblock_categories": "sponsor"}, "sponsorblock_categories"),
+        ({"sponsorblock_categories": ["Sponsor!"]}, "sponsorblock_categories"),
         ({"volume": 50}, "volume"),
     ],
 )
@@ -140,3 +142,15 @@ async def test_optional_ids_can_be_cleared(sqlite_db: Database) -> None:
     await store.update(SNOWFLAKE, dj_role_id=SNOWFLAKE, allowed_sources=["youtube"])
     cleared = await store.update(SNOWFLAKE, dj_role_id=None, allowed_sources=None)
     assert cleared.dj_role_id is None and cleared.allowed_sources is None
+
+
+async def test_sponsorblock_categories_are_kept_sorted_and_cleared_with_an_empty_list(
+    database: Database,
+) -> None:
+    """The guild's SponsorBlock categories round-trip (sorted, no repeats); [] skips nothing."""
+    store = GuildSettingsStore(database)
+    assert (await store.get(SNOWFLAKE)).sponsorblock_categories == ()
+    await store.update(SNOWFLAKE, sponsorblock_categories=["sponsor", "intro", "sponsor"])
+    assert (await store.get(SNOWFLAKE)).sponsorblock_categories == ("intro", "sponsor")
+    await store.update(SNOWFLAKE, sponsorblock_categories=[])
+    assert (await store.get(SNOWFLAKE)).sponsorblock_categories == ()

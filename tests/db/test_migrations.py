@@ -20,7 +20,7 @@ from bot.db.errors import SchemaOutdatedError
 from bot.db.metrics import PersistenceMetrics
 from bot.db.models import Base
 
-HEAD = "0004_play_history_stats"
+HEAD = "0005_effects_sponsorblock"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

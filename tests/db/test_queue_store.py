@@ -49,6 +49,7 @@ def _snapshot(guild_id: int, count: int) -> QueueSnapshot:
         text_channel_id=SNOWFLAKE + 11,
         node_label="main-eu",
         now_playing_message_id=SNOWFLAKE + 12,
+        effects=[{"name": "bassboost_high"}, {"name": "speed", "value": 1.25}],
     )
 
 

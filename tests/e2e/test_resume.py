@@ -8,6 +8,10 @@ from pathlib import Path
 
 from bot.db import QueueSnapshot, QueueStore
 from tests.e2e.harness import Harness, harness
+from tests.e2e.test_controls import start_playing
+from tests.e2e.test_effects import NIGHTCORE, filter_reply
+from tests.e2e.test_play import embed_text
+from tests.e2e.test_sponsorblock import category_puts, sponsorblock
 
 FAST_SAVES = {"position_save_interval": 0.05}
 
@@ -89,3 +93,34 @@ async def test_paused_guild_resumes_paused(tmp_path: Path) -> None:
         await h.start(limits=FAST_SAVES)
         body = await h.player_patch(lambda b: b.get("encodedTrack"), since=since)
         assert body["paused"] is True
+
+
+async def test_effects_and_sponsorblock_come_back_after_a_restart(tmp_path: Path) -> None:
+    """A restarted bot sends the saved filters and the guild's SponsorBlock categories again,
+    before the track, and the now-playing message still lists the effect."""
+    async with harness(tmp_path, start=False) as h:
+        h.lavalink.add_plugin("sponsorblock-plugin", "3.0.1")
+        await h.start(limits=FAST_SAVES)
+        await start_playing(h, 1)
+        await filter_reply(h, "nightcore")
+        await sponsorblock(h, "skip", sponsor=True, intro=True)
+        assert h.running is not None
+        await h.running.stop()
+
+        since = h.mark()
+        await h.start(limits=FAST_SAVES)
+        await h.player_patch(lambda b: b.get("encodedTrack"), since=since)
+        patches = [
+            r
+            for r in h.lavalink.requests[since:]
+            if r.method == "PATCH" and r.path.endswith(f"/players/{h.world.guild.id}")
+        ]
+        with_filters = next(r.seq for r in patches if r.json.get("filters") == NIGHTCORE)
+        with_track = next(r.seq for r in patches if r.json.get("encodedTrack"))
+        (put,) = category_puts(h, since)
+        assert put.json == ["intro", "sponsor"] and put.status == 204
+        assert with_filters < with_track and put.seq < with_track
+        shown = await h.reply("nowplaying")
+        assert "Effects Nightcore" in embed_text(shown)
+        status = await sponsorblock(h, "show")
+        assert "intro" in embed_text(status).lower() and "sponsor" in embed_text(status).lower()

@@ -103,3 +103,11 @@ def test_empty_chain_clears_every_filter() -> None:
     """No effects: Lavalink gets `{}`, which replaces every filter."""
     assert EffectChain().payload() == {} == EffectChain().to_filter().payload
     assert isinstance(EffectChain().to_filter(), mafic.Filter)
+
+
+def test_saved_chain_comes_back_the_same_without_unknown_effects() -> None:
+    """`to_data` and `from_data` round-trip; a preset this version lacks is left out."""
+    effects = chain(Effect("bassboost_high"), Effect("speed", 1.25), Effect("pitch", 0.8))
+    assert EffectChain.from_data(effects.to_data()) == effects
+    data = [{"name": "reverb"}, {"name": "nightcore"}, {"value": 2}, "8d"]
+    assert EffectChain.from_data(data).labels == ("Nightcore",)
