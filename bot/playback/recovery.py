@@ -1,10 +1,13 @@
 """Putting players back where they were: after a restart, a voice reconnect or a lost node.
 
 A lost node's players are marked `rebuild_pending` with their position noted,
-each guild is told once, and one background pass rebuilds them: leave voice,
-rejoin (mafic then picks a healthy node) and play the same track from the
-same position with the same volume, pause state and effects. If no node can take
-them, they wait for the next `schedule()` (a node coming up).
+each guild is told once, and one background pass rebuilds them on a healthy
+node (another one, or the same one once it is back) from the voice state the
+bot kept, without leaving voice (see `node_failover`), playing the same track
+from the same position with the same volume, pause state and effects. Only
+when that voice state is missing or the node refuses it does the bot leave
+and rejoin. If no node can take them, they wait for the next `schedule()` (a
+node coming up).
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import contextlib
 import random
 from typing import TYPE_CHECKING
 
+import mafic
 from loguru import logger
 
 from bot.bus import Channel
 from bot.errors import ServiceUnavailable, UserError
 from bot.events import NodeLost
+from bot.playback import node_failover
 from bot.playback.loader import track_to_mafic
 from bot.playback.session import GuildSession
 
@@ -82,6 +87,9 @@ class PlayerRecovery:
                 continue
             if service.voice.node_label(guild_id) != label:
                 continue
+            player = service.voice.player(guild_id)
+            if player is not None:
+                node_failover.detach(player)  # mafic's resync must not make it leave voice
             session.set_position(session.live_position(now), now)
             session.rebuild_pending = True
             await service.bus.publish(
@@ -124,9 +132,10 @@ class PlayerRecovery:
         async with session.lock:
             if not session.rebuild_pending or not service.voice.has_node():
                 return
-            await service.voice.disconnect(session.guild_id)
             try:
-                await self.restore(session)
+                if not await self._move(session):
+                    await service.voice.disconnect(session.guild_id)
+                    await self.restore(session)
             except ServiceUnavailable as exc:
                 logger.warning("rebuild of guild {} must wait: {}", session.guild_id, exc)
                 return
@@ -140,6 +149,44 @@ class PlayerRecovery:
                 return
             session.rebuild_pending = False
             logger.info("rebuilt the player of guild {}", session.guild_id)
+
+    async def _move(self, session: GuildSession) -> bool:
+        """Recreate the player on a healthy node from its kept voice state, where it was.
+
+        False (the caller leaves and rejoins) when the bot is not in voice, the
+        voice state is incomplete or the node refuses it; a node failing raises.
+        """
+        service = self.service
+        track = session.queue.current
+        player = service.voice.player(session.guild_id)
+        node = node_failover.healthy_node()
+        voice = node_failover.voice_state(player) if player is not None else None
+        if track is None or player is None or node is None or voice is None:
+            return False
+        if service.voice.bot_channel(session.guild_id) is None:
+            return False
+        position = session.position_ms if track.is_seekable and not track.is_stream else 0
+        try:
+            await node_failover.move_player(player, node, voice)
+            await service.effects.on_new_player(session, player)  # SponsorBlock: before play
+            await node_failover.update_with_voice(
+                player,
+                voice,
+                {
+                    "encodedTrack": track_to_mafic(track).id,
+                    "position": position,
+                    "volume": session.volume,
+                    "paused": session.paused,
+                    "filters": session.effects.payload(),
+                },
+            )
+        except mafic.HTTPBadRequest as exc:
+            logger.warning("node {} refused guild {}'s voice state ({}); rejoining",
+                           node.label, session.guild_id, exc)
+            return False
+        session.set_position(position, service.clock())
+        await service.changed(session, "resumed")
+        return True
 
     async def close(self) -> None:
         """Stop a rebuild in progress."""
