@@ -10,6 +10,7 @@ import yarl
 from discord.ext import commands
 from loguru import logger
 
+from bot import tracing
 from bot.bus import EventBus
 from bot.command_tree import MusicCommandTree
 from bot.errors import UserError
@@ -17,6 +18,8 @@ from bot.jobs import JobScheduler
 from bot.settings import DISCORD_API_BASE, Settings
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
     from bot.api.port import GuildRef
     from bot.db import Database, FlagCache, GuildSettings, GuildSettingsCache
     from bot.db.shared_cache import SharedCache
@@ -87,6 +90,7 @@ class MusicBot(commands.AutoShardedBot):
         self.flags: FlagCache | None = None
         self.shared_cache: SharedCache | None = None
         self.started_at = time.monotonic()
+        self._trace_provider: TracerProvider | None = None
         point_at_discord(settings.discord.api_base)
 
     @property
@@ -96,6 +100,7 @@ class MusicBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         """Open the database, load the cogs and sync slash commands (runs once per login)."""
+        self._trace_provider = tracing.start(self.settings.otlp_endpoint)
         if self.settings.discord.api_base != DISCORD_API_BASE:
             await self._use_gateway_of_api_base()
         await self._open_database()
@@ -227,3 +232,5 @@ class MusicBot(commands.AutoShardedBot):
         if self.db is not None:
             await self.db.close()
             self.db = None
+        await tracing.stop(self._trace_provider)
+        self._trace_provider = None

@@ -19,7 +19,8 @@ subscriber. Observers of requests (audit, metrics) never delay the request:
 a full observer queue drops the copy at once, counted the same way.
 
 Each delivery runs with the publisher's correlation id bound, so every log
-line a command causes carries the same id on both sides of the bus.
+line a command causes carries the same id on both sides of the bus; with
+tracing on, it runs in a span under the publisher's (`bot.tracing`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from loguru import logger
 from bot.correlation import correlation
 from bot.messages import AudioEvent, BusMessage, Command, DiscordEvent, NowPlayingUpdate
 from bot.metrics import BUS_LATENCY, BUS_OPERATIONS
+from bot.tracing import continue_trace, traced
 
 
 class Channel(StrEnum):
@@ -164,9 +166,15 @@ class EventBus:
         while True:
             delivery = await sub.queue.get()
             BUS_LATENCY.labels(channel).observe(time.perf_counter() - delivery.published_at)
-            with correlation(delivery.message.correlation_id):
+            message = delivery.message
+            with (
+                correlation(message.correlation_id),
+                continue_trace(
+                    message.traceparent, f"{channel} deliver", {"bus.subscriber": sub.name}
+                ),
+            ):
                 try:
-                    await sub.callback(delivery.message)
+                    await sub.callback(message)
                 except Exception:
                     BUS_OPERATIONS.labels(channel, "deliver", "error").inc()
                     logger.exception("bus: subscriber {} failed on {}", sub.name, channel)
@@ -205,7 +213,8 @@ class EventBus:
             BUS_OPERATIONS.labels(channel.value, "request", "no_handler").inc()
             raise NoHandler(f"nobody serves {channel.value}")
         with correlation(message.correlation_id):
-            task = asyncio.create_task(handler(message), name=f"bus:{channel}:request")
+            work = traced(handler(message), message.traceparent, f"{channel} handle")
+            task = asyncio.create_task(work, name=f"bus:{channel}:request")
         self._inflight.add(task)
         task.add_done_callback(self._finished)
         if self._subscriptions[channel]:

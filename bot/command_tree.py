@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 from loguru import logger
 
+from bot import tracing
 from bot.bus import BusError, BusTimeout
 from bot.correlation import bind_correlation_id, new_correlation_id
 from bot.db.errors import DatabaseUnavailableError
@@ -118,12 +119,28 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
 def begin_interaction(
     interaction: discord.Interaction[Any], limiter: SlidingWindowLimiter, limit: int
 ) -> None:
-    """Bind a correlation id, start the clock and apply the per-user rate limit."""
-    cid = new_correlation_id()
+    """Start the trace (tracing on), bind a correlation id, start the clock, rate-limit.
+
+    The correlation id is the trace id when tracing is on, so the id in the logs
+    and in the user's error message finds the trace.
+    """
+    interaction.extras["started"] = time.perf_counter()
+    autocomplete = interaction.type is discord.InteractionType.autocomplete
+    span = None
+    if not autocomplete:  # keystrokes, not commands: no trace of their own
+        span = tracing.start_root_span(
+            f"interaction {command_label(interaction)}",
+            {
+                "discord.interaction.type": interaction.type.name,
+                "discord.command": command_label(interaction),
+                "discord.guild_id": str(interaction.guild_id),
+            },
+        )
+        interaction.extras["span"] = span
+    cid = tracing.trace_id(span) or new_correlation_id()
     bind_correlation_id(cid)
     interaction.extras["cid"] = cid
-    interaction.extras["started"] = time.perf_counter()
-    if interaction.type is discord.InteractionType.autocomplete:
+    if autocomplete:
         return
     retry_after = limiter.hit(interaction.user.id, limit)
     if retry_after > 0:
@@ -137,9 +154,10 @@ def begin_interaction(
 
 
 def record_command(interaction: discord.Interaction[Any], status: str) -> None:
-    """Count a finished command and observe its duration."""
+    """Count a finished command, observe its duration and end its span."""
     label = command_label(interaction)
     COMMANDS.labels(label, status).inc()
     started = interaction.extras.get("started")
     if started is not None:
         COMMAND_DURATION.labels(label).observe(time.perf_counter() - started)
+    tracing.end_span(interaction.extras.pop("span", None), failed=status == "error")

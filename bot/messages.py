@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.correlation import current_correlation_id, new_correlation_id
 from bot.music.state import NowPlayingState
+from bot.tracing import current_traceparent
 
 
 def _cid() -> str:
@@ -14,9 +15,15 @@ def _cid() -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class BusMessage:
-    """Base of every bus message; carries the correlation id of the command that caused it."""
+    """Base of every bus message; carries the correlation id of the command that caused it.
+
+    `traceparent` is that command's trace context (W3C text; None when tracing
+    is off or nothing traced caused the message), so the receiving side's work
+    joins the trace, in this process or another.
+    """
 
     correlation_id: str = field(default_factory=_cid)
+    traceparent: str | None = field(default_factory=current_traceparent)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,6 +24,7 @@ from typing import Any
 import mafic
 from loguru import logger
 
+from bot.lavalink_tracing import TracedNode
 from bot.metrics import LAVALINK_EVENTS, NODE_STATE, NODE_STATES, NODES_UP
 from bot.settings import LavalinkNode
 
@@ -95,7 +96,7 @@ class NodeConnector:
     async def _connect(self, config: LavalinkNode) -> None:
         delay = 1.0
         while True:
-            node: mafic.Node[Any] = mafic.Node(
+            node: mafic.Node[Any] = TracedNode(
                 host=config.host,
                 port=config.port,
                 label=config.label,

@@ -144,6 +144,7 @@ class ApiSettings(Section):
     webhook_retries: int = Field(default=4, ge=0, le=10)
     webhook_backoff_s: float = Field(default=1.0, ge=0)
     webhook_queue_size: int = Field(default=1_000, ge=1)
+    # Deprecated: `observability.otlp_endpoint` (which wins) traces everything, not only the API.
     otlp_endpoint: str | None = None
 
 
@@ -220,6 +221,22 @@ class GuildDefaults(Section):
     default_source: SearchSource = "youtube"
 
 
+class ObservabilitySettings(Section):
+    """Traces over OTLP and error reports to Sentry; each is off until configured."""
+
+    otlp_endpoint: str | None = None
+    sentry_dsn: SecretStr | None = None
+    sentry_environment: str = "production"
+    sentry_sample_rate: float = Field(default=1.0, ge=0, le=1)
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _http_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
 class BusSettings(Section):
     """The event bus: in-process (one process), or over Redis (several processes, sharded)."""
 
@@ -259,6 +276,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     guild_defaults: GuildDefaults = Field(default_factory=GuildDefaults)
     bus: BusSettings = Field(default_factory=BusSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
 
     @model_validator(mode="after")
     def _redis_bus_needs_shards(self) -> Settings:
@@ -289,11 +307,17 @@ class Settings(BaseSettings):
             return self.database.url.get_secret_value()
         return f"sqlite+aiosqlite:///{(self.data_dir / 'bot.db').resolve()}"
 
+    @property
+    def otlp_endpoint(self) -> str | None:
+        """Where spans go: `observability.otlp_endpoint`, else the older `api.otlp_endpoint`."""
+        return self.observability.otlp_endpoint or self.api.otlp_endpoint
+
     def secrets(self) -> list[str]:
         """Every secret value, for log redaction."""
         values = [self.discord.token, self.database.url]
         values += [node.password for node in self.lavalink.nodes]
         values += [hook.secret for hook in self.api.webhooks]
+        values.append(self.observability.sentry_dsn)
         found = [v.get_secret_value() for v in values if v is not None]
         if self.database.url is not None:
             try:

@@ -23,8 +23,9 @@ from loguru import logger
 from bot.api.errors import ApiError, error_response, from_exception
 from bot.api.metrics import API_LATENCY, API_REQUESTS
 from bot.api.port import BotPort
-from bot.api.tracing import finish_span, request_span, trace_id
+from bot.api.tracing import finish_span, request_span
 from bot.correlation import correlation, current_correlation_id
+from bot.tracing import trace_id
 
 PORT: web.AppKey[BotPort] = web.AppKey("port", BotPort)
 # Routes whose requests last as long as the client stays (no deadline, no latency metric).

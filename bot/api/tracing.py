@@ -1,10 +1,8 @@
-"""OpenTelemetry spans for API requests, exported over OTLP/HTTP when `api.otlp_endpoint` is set.
+"""A span per API request: the root of its trace, or a child of the caller's `traceparent`.
 
-Off (no provider, no cost) unless an endpoint is configured. A request's span
-continues a caller's `traceparent`, and its trace id becomes the request's
-correlation id, so the id in the logs (on both sides of the bus) finds the
-trace. The SDK is an optional dependency (`pip install .[tracing]`); without
-it, an endpoint in the settings is refused at start with a message.
+The request's trace id becomes its correlation id, so the id in the logs (on
+both sides of the bus) finds the trace. The tracer is the process's
+(`bot.tracing`); without one (tracing off) nothing is recorded.
 """
 
 from __future__ import annotations
@@ -13,47 +11,8 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from bot.settings import ConfigError
-
 if TYPE_CHECKING:
-    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.trace import Span, Tracer
-
-    from bot.settings import ApiSettings
-
-SERVICE_NAME = "discord-music-bot"
-EXPORT_TIMEOUT_S = 5
-
-
-def tracer_provider(settings: ApiSettings) -> TracerProvider | None:
-    """A provider exporting to `api.otlp_endpoint`, or None when tracing is off."""
-    if not settings.otlp_endpoint:
-        return None
-    try:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    except ImportError:
-        raise ConfigError(
-            "api.otlp_endpoint is set but OpenTelemetry is not installed: "
-            "pip install 'discord-music-bot[tracing]'"
-        ) from None
-    from bot.version import __version__
-
-    provider = TracerProvider(
-        resource=Resource.create({"service.name": SERVICE_NAME, "service.version": __version__})
-    )
-    exporter = OTLPSpanExporter(
-        endpoint=settings.otlp_endpoint.rstrip("/") + "/v1/traces", timeout=EXPORT_TIMEOUT_S
-    )
-    provider.add_span_processor(BatchSpanProcessor(exporter))
-    return provider
-
-
-def tracer_of(provider: TracerProvider | None) -> Tracer | None:
-    """The API's tracer from `provider`, or None."""
-    return provider.get_tracer("bot.api") if provider is not None else None
 
 
 @contextlib.contextmanager
@@ -74,11 +33,6 @@ def request_span(
         attributes={"http.request.method": method, "http.route": route, "url.path": path},
     ) as span:
         yield span
-
-
-def trace_id(span: Span | None) -> str | None:
-    """The span's trace id as 32 hex digits (the request's correlation id), or None."""
-    return format(span.get_span_context().trace_id, "032x") if span is not None else None
 
 
 def finish_span(span: Span | None, status: int) -> None:

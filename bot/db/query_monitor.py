@@ -1,20 +1,27 @@
-"""Timing of every SQL statement: slow ones are logged, failures counted.
+"""Timing of every SQL statement: slow ones are logged, failures counted, traced ones spanned.
 
-Only the statement text is ever logged, never its parameters: those hold user
-data and, on a bad day, secrets.
+Only the statement text is ever logged (or put on a span), never its
+parameters: those hold user data and, on a bad day, secrets. A statement run
+for a traced command gets a client span (`bot.tracing`); SQLAlchemy runs the
+driver in a greenlet that shares the caller's context, so the span finds its
+parent.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
 
+from bot import tracing
 from bot.db.metrics import PersistenceMetrics
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 __all__ = ["QueryMonitor"]
 
@@ -45,7 +52,15 @@ class QueryMonitor:
         context: Any,
         executemany: bool,
     ) -> None:
-        conn.info.setdefault(_START_TIMES_KEY, []).append(time.perf_counter())
+        span = tracing.start_child_span(
+            f"DB {_verb(statement)}",
+            {
+                "db.system": conn.dialect.name,
+                "db.query.text": _shorten(statement),
+                "db.executemany": executemany,
+            },
+        )
+        conn.info.setdefault(_START_TIMES_KEY, []).append((time.perf_counter(), span))
 
     def _after_cursor_execute(
         self,
@@ -56,7 +71,8 @@ class QueryMonitor:
         context: Any,
         executemany: bool,
     ) -> None:
-        started = _pop_start(conn)
+        started, span = _pop_start(conn)
+        tracing.end_span(span)
         if started is None:
             return
         elapsed = time.perf_counter() - started
@@ -73,13 +89,21 @@ class QueryMonitor:
 
     def _handle_error(self, context: ExceptionContext) -> None:
         if context.connection is not None:
-            _pop_start(context.connection)
+            _, span = _pop_start(context.connection)
+            if span is not None:
+                span.set_attribute("error.type", type(context.original_exception).__name__)
+            tracing.end_span(span, failed=True)
         self._metrics.errors.labels(type(context.original_exception).__name__).inc()
 
 
-def _pop_start(conn: Connection) -> float | None:
-    starts: list[float] = conn.info.get(_START_TIMES_KEY, [])
-    return starts.pop() if starts else None
+def _pop_start(conn: Connection) -> tuple[float | None, Span | None]:
+    starts: list[tuple[float, Span | None]] = conn.info.get(_START_TIMES_KEY, [])
+    return starts.pop() if starts else (None, None)
+
+
+def _verb(statement: str) -> str:
+    """The statement's first keyword (SELECT, INSERT …): a bounded span name."""
+    return statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
 
 
 def _shorten(statement: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 import mafic
@@ -12,7 +11,6 @@ from loguru import logger
 
 from bot.api.board import NowPlayingBoard
 from bot.api.server import build_app
-from bot.api.tracing import tracer_of, tracer_provider
 from bot.api.webhooks import WebhookSender, track_data
 from bot.bus import Channel, Subscription
 from bot.events import NodeLost, QueueEnded
@@ -32,8 +30,7 @@ class ApiCog(commands.Cog, name="api"):
         self.bot = bot
         settings = bot.settings.api
         self.board = NowPlayingBoard(max_listeners=settings.max_event_streams)
-        self.tracing = tracer_provider(settings)
-        self.port_view = DiscordBotPort(bot, self.board, tracer_of(self.tracing))
+        self.port_view = DiscordBotPort(bot, self.board)
         self.webhooks = WebhookSender(settings)
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -82,9 +79,6 @@ class ApiCog(commands.Cog, name="api"):
             await self.bot.bus.unsubscribe(subscription)
         self._subscriptions.clear()
         await self.webhooks.close()
-        if self.tracing is not None:
-            # Exports the spans still batched; blocking, so off the event loop.
-            await asyncio.to_thread(self.tracing.shutdown)
         PLAYERS.set_function(lambda: 0)
         PLAYING_PLAYERS.set_function(lambda: 0)
 

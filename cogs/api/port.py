@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import mafic
 
+from bot import tracing
 from bot.api.auth import CachedKeys
 from bot.api.board import NowPlayingBoard
 from bot.api.port import GuildRef, NodeInfo, ProcessInfo, Readiness
@@ -25,10 +26,9 @@ if TYPE_CHECKING:
 class DiscordBotPort:
     """What the HTTP server may see of and ask from the bot."""
 
-    def __init__(self, bot: MusicBot, board: NowPlayingBoard, tracer: Tracer | None = None) -> None:
+    def __init__(self, bot: MusicBot, board: NowPlayingBoard) -> None:
         self.bot = bot
         self._board = board
-        self._tracer = tracer
         self._keys = (
             CachedKeys(ApiKeyStore(bot.db), bot.settings.api.key_cache_s)
             if bot.db is not None
@@ -57,8 +57,8 @@ class DiscordBotPort:
 
     @property
     def tracer(self) -> Tracer | None:
-        """Spans for API requests (None: tracing is off)."""
-        return self._tracer
+        """Spans for API requests: the process's tracer (None: tracing is off)."""
+        return tracing.tracer()
 
     async def readiness(self) -> Readiness:
         """Discord connected, a Lavalink node up, the database answering."""
