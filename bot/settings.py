@@ -188,6 +188,12 @@ class LimitsSettings(Section):
     now_playing_refresh_s: float = Field(default=15.0, gt=0)
     bus_queue_size: int = Field(default=1_000, ge=1)
     bus_put_timeout: float = Field(default=1.0, ge=0)
+    playlists_per_user: int = Field(default=25, ge=1, le=1_000)
+    playlist_max_tracks: int = Field(default=500, ge=1, le=10_000)
+    # The database column holds 100 characters.
+    playlist_name_length: int = Field(default=50, ge=1, le=100)
+    # At least the track that just played: autoplay must not pick it again.
+    autoplay_recent_window: int = Field(default=50, ge=1, le=1_000)
 
 
 class SearchSettings(Section):

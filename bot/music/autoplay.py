@@ -32,7 +32,6 @@ __all__ = [
     "GENRES",
     "MAX_SONG_MS",
     "MIX_WEIGHTS",
-    "RECENT_WINDOW",
     "AutoplayMode",
     "Candidate",
     "Lookup",
@@ -47,9 +46,6 @@ __all__ = [
     "radio_url",
     "title_keys",
 ]
-
-RECENT_WINDOW = 50
-"""How many of the guild's last plays autoplay never repeats."""
 
 MAX_SONG_MS = 20 * 60 * 1000
 """Longer candidates (hour-long mixes, full albums) are left out unless the seed is as long."""

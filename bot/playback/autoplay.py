@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,6 @@ from bot import audio_commands as ac
 from bot.db.errors import DB_UNAVAILABLE_ERRORS
 from bot.errors import UserError
 from bot.music.autoplay import (
-    RECENT_WINDOW,
     AutoplayMode,
     Lookup,
     Playable,
@@ -46,9 +46,17 @@ FILL_TIMEOUT = 8.0
 class AutoplayFiller:
     """Finds and queues the next autoplay track of a guild whose queue ran out."""
 
-    def __init__(self, service: PlaybackService, *, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        service: PlaybackService,
+        *,
+        recent_window: Callable[[], int],
+        rng: random.Random | None = None,
+    ) -> None:
         self.service = service
         self.rng = rng or random.Random()
+        # How many of the guild's last plays are never repeated (`limits.autoplay_recent_window`).
+        self.recent_window = recent_window
 
     async def fill(self, session: GuildSession) -> bool:
         """Queue one autoplay track; False (and nothing queued) when autoplay is off,
@@ -117,12 +125,13 @@ class AutoplayFiller:
 
     async def _history(self, session: GuildSession) -> list[Playable]:
         """The guild's recent plays, newest first: this session's, then the stored ones."""
-        played: list[Playable] = list(reversed(session.queue.history[-RECENT_WINDOW:]))
+        window = self.recent_window()
+        played: list[Playable] = list(reversed(session.queue.history[-window:]))
         store = self.service.plays.store
         if store is None:
             return played
         try:
-            played += await store.recent(session.guild_id, limit=RECENT_WINDOW)
+            played += await store.recent(session.guild_id, limit=window)
         except DB_UNAVAILABLE_ERRORS as exc:
             logger.info("autoplay without stored history in guild {}: {}", session.guild_id, exc)
         return played

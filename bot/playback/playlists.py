@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,7 @@ from bot.music.playlist_limits import (
     find_name,
 )
 from bot.music.track import QueuedTrack
+from bot.settings import LimitsSettings
 
 if TYPE_CHECKING:
     from bot.playback.service import PlaybackService
@@ -48,6 +49,15 @@ def stored_track(track: QueuedTrack) -> StoredTrack:
         requester_id=track.requester_id,
         uri=storable(track.uri),
         source=storable(track.source) or None,
+    )
+
+
+def playlist_limits(limits: LimitsSettings) -> PlaylistLimits:
+    """The playlist limits of the `[limits]` config section."""
+    return PlaylistLimits(
+        playlists_per_user=limits.playlists_per_user,
+        tracks_per_playlist=limits.playlist_max_tracks,
+        name_length=limits.playlist_name_length,
     )
 
 
@@ -71,12 +81,17 @@ class PlaylistCommands:
         self,
         service: PlaybackService,
         store: PlaylistStore | None,
-        limits: PlaylistLimits | None = None,
+        limits: Callable[[], PlaylistLimits],
     ) -> None:
         self.service = service
         self._store = store
-        self.limits = limits or PlaylistLimits()
+        self._limits = limits
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @property
+    def limits(self) -> PlaylistLimits:
+        """The limits in force now (`[limits]` in the config, read live)."""
+        return self._limits()
 
     # -- commands -------------------------------------------------------------
 

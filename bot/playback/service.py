@@ -40,13 +40,14 @@ from bot.playback.effects import Effects
 from bot.playback.loader import TrackLoader, track_to_mafic
 from bot.playback.persistence import PlaybackPersistence
 from bot.playback.play_history import PlayRecorder
-from bot.playback.playlists import PlaylistCommands
+from bot.playback.playlists import PlaylistCommands, playlist_limits
 from bot.playback.ports import GuildPolicy, SettingsWriter, VoicePort
 from bot.playback.recovery import PlayerRecovery
 from bot.playback.session import GuildSession
 from bot.playback.stats import StatsCommands
 from bot.playback.stay_connected import stay_connected_changed
 from bot.playback.vote_skip import VoteSkip
+from bot.settings import LimitsSettings
 
 MAX_FAILURES_IN_A_ROW = 3
 # Failures of the node rather than of the track: the player is rebuilt, the track kept.
@@ -78,6 +79,7 @@ class PlaybackService:
         playlists: PlaylistStore | None = None,
         stats: PlayStatsStore | None = None,
         update_settings: SettingsWriter,
+        limits: Callable[[], LimitsSettings] = LimitsSettings,
     ) -> None:
         self.bus = bus
         self.voice = voice
@@ -88,8 +90,8 @@ class PlaybackService:
         self.plays = PlayRecorder(history)
         self.recovery = PlayerRecovery(self)
         self.controls = Controls(self)
-        self.autoplay = AutoplayFiller(self)
-        self.playlists = PlaylistCommands(self, playlists)
+        self.autoplay = AutoplayFiller(self, recent_window=lambda: limits().autoplay_recent_window)
+        self.playlists = PlaylistCommands(self, playlists, limits=lambda: playlist_limits(limits()))
         self.stats = StatsCommands(stats)
         self.effects = Effects(self)
         self.rights = ControlRights(self)

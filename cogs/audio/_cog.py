@@ -56,6 +56,7 @@ class AudioCog(commands.Cog, name="audio"):
             playlists=PlaylistStore(bot.db) if bot.db is not None else None,
             stats=PlayStatsStore(bot.db) if bot.db is not None else None,
             update_settings=bot.update_guild_settings,
+            limits=lambda: bot.settings.limits,
         )
         self._subscription: Subscription | None = None
 

@@ -187,3 +187,17 @@ async def test_changing_autoplay_needs_voice(fast: Harness) -> None:
     """Bob, outside voice and without Manage Server, may not switch autoplay."""
     reply = await fast.reply("autoplay", mode="similar", user=fast.world.bob)
     assert reply["ephemeral"] and "voice channel" in reply["content"]
+
+
+async def test_recent_window_comes_from_the_config(tmp_path: Path) -> None:
+    """With `limits.autoplay_recent_window = 1` only the last play is avoided, so two tracks
+    whose radio mixes list each other take turns (the default window would end the queue)."""
+    async with harness(tmp_path, clock_speed=200.0, limits={"autoplay_recent_window": 1}) as h:
+        seed = song(h, "seedTrack01", "Opening Theme", "The Band")
+        other = song(h, "relatedOne1", "Second Wave", "The Band")
+        radio(h, seed, [seed, other])
+        radio(h, other, [other, seed])
+        await play_with_autoplay(h, "similar", seed)
+        await h.lavalink.wait_for_event("TrackStartEvent", h.world.guild.id, count=4)
+        assert started(h)[:4] == ["seedTrack01", "relatedOne1", "seedTrack01", "relatedOne1"]
+        await h.reply("stop")

@@ -3,10 +3,11 @@ delete, with the limits and friendly refusals."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from bot.music.playlist_limits import PlaylistLimits
-from tests.e2e.harness import Harness, answer
+from bot.reload import SettingsReloader
+from tests.e2e.harness import Harness, answer, harness
 from tests.e2e.test_controls import start_playing
 from tests.e2e.test_play import embed_text
 from tests.fakes.discord_models import Member
@@ -30,12 +31,6 @@ async def playlist(
 def text(message: dict[str, Any]) -> str:
     footers = " ".join((e.get("footer") or {}).get("text", "") for e in message["embeds"])
     return f"{embed_text(message)} {footers}"
-
-
-def set_limits(h: Harness, **limits: int) -> None:
-    """Smaller playlist limits for the test (the defaults are 25 playlists of 500 tracks)."""
-    service = h.bot.get_cog("audio").service  # type: ignore[union-attr]
-    service.playlists.limits = PlaylistLimits(**limits)
 
 
 async def test_save_list_show_the_queue(h: Harness) -> None:
@@ -160,21 +155,35 @@ async def test_playlists_are_per_user(h: Harness) -> None:
     assert "no playlist named" in refused["content"]
 
 
-async def test_limits_on_count_size_and_name(h: Harness) -> None:
-    """Too many playlists, a full playlist and a bad name are refused with the limit."""
-    set_limits(h, playlists_per_user=2, tracks_per_playlist=3)
-    await start_playing(h, 4)
-    saved = await playlist(h, "save", name="first")
-    assert "Saved 3 tracks" in text(saved) and "Only the first 3 of 4" in text(saved)
-    await playlist(h, "save", name="second")
-    refused = await playlist(h, "save", name="third")
-    assert refused["ephemeral"] and "up to 2 playlists" in refused["content"]
-    full = await playlist(h, "add", name="first")
-    assert full["ephemeral"] and "full (3 tracks)" in full["content"]
-    too_long = await playlist(h, "save", name="x" * 51, overwrite=True)
-    assert too_long["ephemeral"] and "at most 50 characters" in too_long["content"]
-    blank = await playlist(h, "add", name="   ")
-    assert blank["ephemeral"] and "Give the playlist a name" in blank["content"]
+async def test_limits_on_count_size_and_name(tmp_path: Path) -> None:
+    """The configured limits (`[limits]` playlists_per_user, playlist_max_tracks,
+    playlist_name_length): too many playlists, a full playlist and a long name are refused."""
+    limits = {"playlists_per_user": 2, "playlist_max_tracks": 3, "playlist_name_length": 10}
+    async with harness(tmp_path, limits=limits) as h:
+        await start_playing(h, 4)
+        saved = await playlist(h, "save", name="first")
+        assert "Saved 3 tracks" in text(saved) and "Only the first 3 of 4" in text(saved)
+        await playlist(h, "save", name="second")
+        refused = await playlist(h, "save", name="third")
+        assert refused["ephemeral"] and "up to 2 playlists" in refused["content"]
+        full = await playlist(h, "add", name="first")
+        assert full["ephemeral"] and "full (3 tracks)" in full["content"]
+        too_long = await playlist(h, "save", name="x" * 11, overwrite=True)
+        assert too_long["ephemeral"] and "at most 10 characters" in too_long["content"]
+        blank = await playlist(h, "add", name="   ")
+        assert blank["ephemeral"] and "Give the playlist a name" in blank["content"]
+
+
+async def test_a_reloaded_limit_applies_to_the_next_command(h: Harness, tmp_path: Path) -> None:
+    """Lowering `limits.playlists_per_user` in the config file takes effect without a restart."""
+    await start_playing(h, 1)
+    await playlist(h, "save", name="first")
+    config = tmp_path / "config.toml"
+    config.write_text("[limits]\ncommands_per_user_per_10s = 1000\nplaylists_per_user = 1\n")
+    h.bot.reloader = SettingsReloader(h.bot.settings, config)
+    assert h.bot.reloader.reload()
+    refused = await playlist(h, "save", name="second")
+    assert refused["ephemeral"] and "up to 1 playlists" in refused["content"]
 
 
 async def test_name_autocomplete_lists_the_users_playlists(h: Harness) -> None:
