@@ -10,7 +10,7 @@ import yarl
 from discord.ext import commands
 from loguru import logger
 
-from bot import tracing
+from bot import error_reporting, tracing
 from bot.bus import EventBus
 from bot.command_tree import MusicCommandTree
 from bot.errors import UserError
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.api.port import GuildRef
     from bot.db import Database, FlagCache, GuildSettings, GuildSettingsCache
     from bot.db.shared_cache import SharedCache
+    from bot.error_reporting import ErrorReporter
     from bot.guild_directory import GuildDirectory
     from bot.reload import SettingsReloader
 
@@ -91,6 +92,7 @@ class MusicBot(commands.AutoShardedBot):
         self.shared_cache: SharedCache | None = None
         self.started_at = time.monotonic()
         self._trace_provider: TracerProvider | None = None
+        self._error_reporter: ErrorReporter | None = None
         point_at_discord(settings.discord.api_base)
 
     @property
@@ -101,6 +103,9 @@ class MusicBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         """Open the database, load the cogs and sync slash commands (runs once per login)."""
         self._trace_provider = tracing.start(self.settings.otlp_endpoint)
+        self._error_reporter = error_reporting.start(
+            self.settings.observability, self.settings.secrets()
+        )
         if self.settings.discord.api_base != DISCORD_API_BASE:
             await self._use_gateway_of_api_base()
         await self._open_database()
@@ -234,3 +239,5 @@ class MusicBot(commands.AutoShardedBot):
             self.db = None
         await tracing.stop(self._trace_provider)
         self._trace_provider = None
+        await error_reporting.stop(self._error_reporter)
+        self._error_reporter = None

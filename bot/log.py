@@ -1,7 +1,8 @@
 """Logging: one loguru setup, stdlib logging routed in, secrets redacted, correlation ids bound.
 
 Every line passes through one patcher that (1) stamps the current correlation
-id, (2) folds any exception into the message text and (3) replaces every known
+id, (2) folds any exception into the message text (after handing an error's
+exception to the error reporter, when one is on) and (3) replaces every known
 secret with `***`. Doing it in the patcher, before any sink formats the record,
 means the console, JSON and file sinks all see the same redacted text.
 """
@@ -12,7 +13,7 @@ import logging
 import re
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
@@ -30,6 +31,8 @@ HUMAN_FORMAT = (
 )
 # Discord bot tokens: base64 user id, timestamp and HMAC separated by dots.
 _TOKEN_SHAPE = re.compile(r"[MNO][A-Za-z\d_-]{23,27}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,40}")
+# The REST API's keys: `mbk_<prefix>_<secret>` (bot.db.api_keys).
+_API_KEY_SHAPE = re.compile(r"\bmbk_[0-9a-f]{8}_[A-Za-z\d_-]{20,}")
 _REDACTED = "***"
 _LIBRARY_LOGGERS = ("discord", "mafic", "aiohttp", "sqlalchemy", "alembic", "asyncio")
 
@@ -48,10 +51,18 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, _REDACTED)
-        return _TOKEN_SHAPE.sub(_REDACTED, text)
+        return _API_KEY_SHAPE.sub(_REDACTED, _TOKEN_SHAPE.sub(_REDACTED, text))
 
 
 redact = Redactor()
+# Called with each error logged with its exception (error reporting, when on).
+_error_hook: Callable[[BaseException, str], None] | None = None
+
+
+def set_error_hook(hook: Callable[[BaseException, str], None] | None) -> None:
+    """Hand every exception logged at ERROR or above to `hook` (None: stop)."""
+    global _error_hook
+    _error_hook = hook
 
 
 def _patch(record: Record) -> None:
@@ -61,6 +72,8 @@ def _patch(record: Record) -> None:
     message = record["message"]
     exception = record["exception"]
     if exception is not None and exception.type is not None:
+        if _error_hook is not None and exception.value is not None and record["level"].no >= 40:
+            _error_hook(exception.value, redact(message))
         text = "".join(
             traceback.format_exception(exception.type, exception.value, exception.traceback)
         )
