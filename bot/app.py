@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.api.port import GuildRef
     from bot.db import Database, FlagCache, GuildSettings, GuildSettingsCache
     from bot.db.shared_cache import SharedCache
+    from bot.durable_queue import DurableQueue
     from bot.error_reporting import ErrorReporter
     from bot.guild_directory import GuildDirectory
     from bot.reload import SettingsReloader
@@ -87,6 +88,7 @@ class MusicBot(commands.AutoShardedBot):
         self.directory: GuildDirectory | None = None
         self.jobs = JobScheduler()
         self.db: Database | None = None
+        self.durable: DurableQueue | None = None
         self.guild_settings: GuildSettingsCache | None = None
         self.flags: FlagCache | None = None
         self.shared_cache: SharedCache | None = None
@@ -138,6 +140,7 @@ class MusicBot(commands.AutoShardedBot):
 
     async def _open_database(self) -> None:
         from bot.db import Database, FlagCache, FlagStore, GuildSettingsCache, GuildSettingsStore
+        from bot.durable_queue import DurableQueue
 
         db_settings, cache = self.settings.database, self.settings.cache
         self.db = Database(
@@ -148,6 +151,8 @@ class MusicBot(commands.AutoShardedBot):
         await self.db.connect()
         await self.db.ensure_schema(auto_upgrade=db_settings.auto_upgrade)
         await FlagStore(self.db).seed_defaults()
+        # Run by the worker cog; other cogs register their kinds and enqueue here.
+        self.durable = DurableQueue(self.db)
         self.shared_cache = await self._open_shared_cache()
         self.guild_settings = GuildSettingsCache(
             GuildSettingsStore(self.db, defaults=self.default_guild_settings),

@@ -152,19 +152,27 @@ class DurableQueue:
         self._housekeeping_interval = housekeeping_interval_s
         self._metrics = metrics
         self._handlers: dict[str, JobHandler] = {}
+        self._backoffs: dict[str, Backoff] = {}
         self._active: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._warned_unreachable = False
 
-    def register(self, kind: str, handler: JobHandler) -> None:
-        """Run jobs of ``kind`` with ``handler``; one handler per kind."""
+    def register(self, kind: str, handler: JobHandler, *, backoff: Backoff | None = None) -> None:
+        """Run jobs of ``kind`` with ``handler`` (and its own ``backoff``); one handler per kind."""
         if not kind or len(kind) > MAX_KIND_LENGTH:
             raise ValueError(f"a job kind is 1 to {MAX_KIND_LENGTH} characters, got {kind!r}")
         if kind in self._handlers:
             raise ValueError(f"a handler for {kind!r} is already registered")
         self._handlers[kind] = handler
+        if backoff is not None:
+            self._backoffs[kind] = backoff
         self._wake.set()
+
+    def unregister(self, kind: str) -> None:
+        """Stop claiming jobs of ``kind`` (its owner is going away); running ones finish."""
+        self._handlers.pop(kind, None)
+        self._backoffs.pop(kind, None)
 
     async def enqueue(
         self,
@@ -296,8 +304,12 @@ class DurableQueue:
         )
 
     async def _run(self, job: ClaimedJob) -> None:
+        handler = self._handlers.get(job.kind)
+        if handler is None:  # unregistered since the claim: back to the queue as it was
+            await self._settle_interrupted(job)
+            return
         with correlation(f"durable-{job.kind}-{job.id}"):
-            work = asyncio.create_task(self._handlers[job.kind](job))
+            work = asyncio.create_task(handler(job))
             keeper = asyncio.create_task(self._keep_lease(job, work))
             try:
                 await asyncio.shield(work)
@@ -350,10 +362,13 @@ class DurableQueue:
                 logger.warning("durable job {} ({}) is dead after {} attempt(s): {}",
                                job.id, job.kind, job.attempt, error)  # fmt: skip
             return
-        delay = self._backoff.delay(job.attempt, self._jitter())
+        backoff = self._backoffs.get(job.kind, self._backoff)
+        delay = backoff.delay(job.attempt, self._jitter())
         retry_at = now + timedelta(seconds=delay)
         if await self._settle(job, self.store.retry(job, now=now, run_after=retry_at, error=error)):
             self._metrics.jobs.labels(job.kind, "retried").inc()
+            if delay < self._poll_interval:  # due before the next poll: claim it on time
+                asyncio.get_running_loop().call_later(delay, self._wake.set)
             logger.info("durable job {} ({}) failed attempt {}/{} ({}); retry in {:.1f}s",
                         job.id, job.kind, job.attempt, job.max_attempts, error,
                         delay)  # fmt: skip

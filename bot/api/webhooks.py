@@ -1,14 +1,23 @@
 """Webhooks: signed JSON events (track start and end, queue end, node lost) to configured URLs.
 
-Each target has its own bounded queue and worker, so a slow or dead receiver
-delays only itself, and `emit` never waits: when a queue is full the event is
-dropped and counted. A delivery is retried with exponential backoff on network
-errors, timeouts, 429 and 5xx; any other answer is final.
+Deliveries are durable jobs (kind `webhook`, one per event and target): they
+survive a restart, are retried with exponential backoff (`webhook_backoff_s`,
+doubling, jittered) on network errors, timeouts, 408/425/429 and 5xx, and
+after `webhook_retries` retries stay in the job table as dead for an operator;
+any other answer (a 4xx) is final at once. `emit` never waits: an event goes
+to a bounded buffer (`webhook_queue_size`; full: dropped and counted) that one
+task writes to the table, and the durable runner delivers in the background,
+so a slow or dead receiver never holds up playback. The job holds the URL and
+the event, never the secret: it is looked up at delivery, so a target removed
+from the settings gets no more deliveries (dead at once).
 
 Signature: `X-Webhook-Signature: sha256=<hex>`, the HMAC-SHA256 of
 `"<X-Webhook-Timestamp>.<body>"` with the target's secret. A receiver checks it
 in constant time and refuses old timestamps to stop replays. `X-Webhook-Id` is
-the same on every retry of one event.
+the same on every retry of one event (and after a restart): use it to dedupe.
+
+Metrics: `webhook_deliveries_total{event,status}` (ok, retried, failed,
+dropped) and the durable queue's `durable_jobs_total{kind="webhook",...}`.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import aiohttp
 from loguru import logger
 from prometheus_client import Counter
 
+from bot.durable_queue import Backoff, ClaimedJob, DurableQueue, JobError, PermanentJobError
 from bot.settings import ApiSettings, WebhookTarget
 
 WEBHOOK_DELIVERIES = Counter(
@@ -35,6 +45,7 @@ WEBHOOK_DELIVERIES = Counter(
     ["event", "status"],
 )
 RETRY_STATUSES = frozenset({408, 425, 429})
+WEBHOOK_JOB = "webhook"
 
 
 @dataclass(frozen=True)
@@ -57,119 +68,145 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"sha256={digest.hexdigest()}"
 
 
-class _Target:
-    """One receiver: its queue and the worker that delivers to it."""
-
-    def __init__(self, config: WebhookTarget, settings: ApiSettings) -> None:
-        self.config = config
-        self.settings = settings
-        self.queue: asyncio.Queue[WebhookEvent] = asyncio.Queue(settings.webhook_queue_size)
-        self.task: asyncio.Task[None] | None = None
-
-    def wants(self, event: WebhookEvent) -> bool:
-        return event.type in self.config.events
-
-    async def run(self, session: aiohttp.ClientSession) -> None:
-        while True:
-            event = await self.queue.get()
-            try:
-                await self.deliver(session, event)
-            except Exception:  # a bug here must not stop later deliveries
-                logger.exception("webhook to {} failed unexpectedly", self.config.url)
-            finally:
-                self.queue.task_done()
-
-    async def deliver(self, session: aiohttp.ClientSession, event: WebhookEvent) -> bool:
-        secret = self.config.secret.get_secret_value()
-        attempts = self.settings.webhook_retries + 1
-        for attempt in range(attempts):
-            timestamp = int(time.time())
-            body = event.body(timestamp)
-            headers = {
-                "Content-Type": "application/json",
-                "User-Agent": "discord-music-bot-webhooks",
-                "X-Webhook-Event": event.type,
-                "X-Webhook-Id": event.id,
-                "X-Webhook-Timestamp": str(timestamp),
-                "X-Webhook-Signature": sign(secret, timestamp, body),
-            }
-            try:
-                async with session.post(self.config.url, data=body, headers=headers) as response:
-                    status = response.status
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                status, problem = 0, type(exc).__name__
-            else:
-                problem = f"HTTP {status}"
-                if 200 <= status < 300:
-                    WEBHOOK_DELIVERIES.labels(event.type, "ok").inc()
-                    return True
-            retryable = status == 0 or status >= 500 or status in RETRY_STATUSES
-            if not retryable or attempt == attempts - 1:
-                WEBHOOK_DELIVERIES.labels(event.type, "failed").inc()
-                logger.warning(
-                    "webhook {} to {} failed after {} attempt(s): {}",
-                    event.type, self.config.url, attempt + 1, problem,
-                )  # fmt: skip
-                return False
-            WEBHOOK_DELIVERIES.labels(event.type, "retried").inc()
-            await asyncio.sleep(self.settings.webhook_backoff_s * 2**attempt)
-        return False
+def _retryable(status: int) -> bool:
+    """0 stands for no answer at all (refused, reset, timed out)."""
+    return status == 0 or status >= 500 or status in RETRY_STATUSES
 
 
 class WebhookSender:
-    """Delivers events to every target that wants them, in the background."""
+    """Turns events into durable delivery jobs and delivers them."""
 
-    def __init__(self, settings: ApiSettings) -> None:
+    def __init__(self, settings: ApiSettings, jobs: DurableQueue | None) -> None:
         self.settings = settings
-        self._targets = [_Target(config, settings) for config in settings.webhooks]
+        self._targets = list(settings.webhooks)
+        self._jobs = jobs
+        self._buffer: asyncio.Queue[WebhookEvent] = asyncio.Queue(settings.webhook_queue_size)
+        self._writer: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
 
     @property
     def enabled(self) -> bool:
-        """Whether any webhook is configured."""
-        return bool(self._targets)
+        """Whether any webhook is configured (and there is a job table to deliver through)."""
+        return bool(self._targets) and self._jobs is not None
 
     def start(self) -> None:
-        """Open the HTTP session and start one worker per target."""
-        if not self._targets:
+        """Open the HTTP session, deliver the `webhook` jobs, start writing events to the table."""
+        if not self.enabled or self._jobs is None:
             return
         timeout = aiohttp.ClientTimeout(total=self.settings.webhook_timeout)
         self._session = aiohttp.ClientSession(timeout=timeout)
-        for target in self._targets:
-            target.task = asyncio.create_task(
-                target.run(self._session), name=f"webhook:{target.config.url}"
-            )
+        self._jobs.register(
+            WEBHOOK_JOB, self.deliver, backoff=Backoff(base_s=self.settings.webhook_backoff_s)
+        )
+        self._writer = asyncio.create_task(self._write(self._jobs), name="webhooks:enqueue")
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
-        """Queue an event for each target that wants it; never waits (drops when full)."""
-        event = WebhookEvent(event_type, data)
-        for target in self._targets:
-            if not target.wants(event):
-                continue
+        """Queue an event for the targets that want it; never waits (drops when full)."""
+        if not any(event_type in target.events for target in self._targets):
+            return
+        try:
+            self._buffer.put_nowait(WebhookEvent(event_type, data))
+        except asyncio.QueueFull:
+            WEBHOOK_DELIVERIES.labels(event_type, "dropped").inc()
+            logger.warning("webhook buffer is full; dropped {}", event_type)
+
+    async def _write(self, jobs: DurableQueue) -> None:
+        while True:
+            event = await self._buffer.get()
             try:
-                target.queue.put_nowait(event)
-            except asyncio.QueueFull:
-                WEBHOOK_DELIVERIES.labels(event_type, "dropped").inc()
-                logger.warning("webhook queue for {} is full; dropped {}", target.config.url,
-                               event_type)  # fmt: skip
+                for target in self._targets:
+                    if event.type in target.events:
+                        await self._enqueue(jobs, target, event)
+            finally:
+                self._buffer.task_done()
+
+    async def _enqueue(
+        self, jobs: DurableQueue, target: WebhookTarget, event: WebhookEvent
+    ) -> None:
+        payload = {"url": target.url, "id": event.id, "type": event.type, "data": event.data}
+        try:
+            await jobs.enqueue(
+                WEBHOOK_JOB,
+                payload,
+                dedupe_key=f"webhook:{event.id}:{_digest(target.url)}",
+                max_attempts=self.settings.webhook_retries + 1,
+            )
+        except Exception as exc:  # the database is down: this event is lost, the next may not be
+            WEBHOOK_DELIVERIES.labels(event.type, "dropped").inc()
+            logger.warning("webhook {} to {} not queued ({})", event.type, target.url,
+                           type(exc).__name__)  # fmt: skip
+
+    async def deliver(self, job: ClaimedJob) -> None:
+        """One attempt at one delivery; raises to have the durable queue retry or bury it."""
+        payload = job.payload
+        event = WebhookEvent(str(payload["type"]), dict(payload["data"]), str(payload["id"]))
+        target = next((t for t in self._targets if t.url == payload["url"]), None)
+        if target is None:
+            WEBHOOK_DELIVERIES.labels(event.type, "failed").inc()
+            raise PermanentJobError("no webhook target with this URL any more")
+        if self._session is None:  # closing: the next start delivers it
+            raise JobError("webhook sender closed")
+        status, problem = await self._post(self._session, target, event)
+        if 200 <= status < 300:
+            WEBHOOK_DELIVERIES.labels(event.type, "ok").inc()
+            return
+        last = job.attempt >= job.max_attempts or not _retryable(status)
+        WEBHOOK_DELIVERIES.labels(event.type, "failed" if last else "retried").inc()
+        if last:
+            logger.warning(
+                "webhook {} to {} failed after {} attempt(s): {}",
+                event.type, target.url, job.attempt, problem,
+            )  # fmt: skip
+        if not _retryable(status):
+            raise PermanentJobError(problem)
+        raise JobError(problem)
+
+    async def _post(
+        self, session: aiohttp.ClientSession, target: WebhookTarget, event: WebhookEvent
+    ) -> tuple[int, str]:
+        """POST the signed event; the status (0: no answer) and what went wrong, if anything."""
+        timestamp = int(time.time())
+        body = event.body(timestamp)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "discord-music-bot-webhooks",
+            "X-Webhook-Event": event.type,
+            "X-Webhook-Id": event.id,
+            "X-Webhook-Timestamp": str(timestamp),
+            "X-Webhook-Signature": sign(target.secret.get_secret_value(), timestamp, body),
+        }
+        try:
+            async with session.post(target.url, data=body, headers=headers) as response:
+                return response.status, f"HTTP {response.status}"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return 0, type(exc).__name__
 
     async def drain(self) -> None:
-        """Wait until every queued event was delivered or given up (tests, shutdown)."""
-        for target in self._targets:
-            await target.queue.join()
+        """Wait until every emitted event is in the job table."""
+        await self._buffer.join()
 
     async def close(self, grace: float = 1.0) -> None:
-        """Give queued events up to `grace` seconds, then stop the workers."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.drain(), grace)
-        for target in self._targets:
-            if target.task is not None:
-                target.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await target.task
+        """Write buffered events to the table (up to `grace` s); stop delivering; close HTTP.
+
+        Deliveries still due stay in the table for the next start.
+        """
+        if self._writer is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.drain(), grace)
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+        if self._jobs is not None:
+            self._jobs.unregister(WEBHOOK_JOB)
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _digest(url: str) -> str:
+    """A short fixed-length stand-in for a URL (the dedupe key's column is 200 characters)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 def track_data(guild_id: int, title: str, author: str, uri: str | None, length_ms: int,

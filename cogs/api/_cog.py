@@ -31,7 +31,7 @@ class ApiCog(commands.Cog, name="api"):
         settings = bot.settings.api
         self.board = NowPlayingBoard(max_listeners=settings.max_event_streams)
         self.port_view = DiscordBotPort(bot, self.board)
-        self.webhooks = WebhookSender(settings)
+        self.webhooks = WebhookSender(settings, bot.durable)
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
         self._subscriptions: list[Subscription] = []

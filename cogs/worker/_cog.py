@@ -11,10 +11,10 @@ from loguru import logger
 from bot.audit import action_name, audit_detail, audited
 from bot.bus import Channel, Subscription
 from bot.db import AuditStore, HistoryStore
-from bot.durable_queue import DurableQueue
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
+    from bot.durable_queue import DurableQueue
 
 RETENTION_JOB = "retention"
 
@@ -26,8 +26,8 @@ class WorkerCog(commands.Cog, name="worker"):
         self.bot = bot
         self.audit = AuditStore(bot.db) if bot.db is not None else None
         self.history = HistoryStore(bot.db) if bot.db is not None else None
-        # Other cogs register handlers and enqueue here (`bot.get_cog("worker").durable`).
-        self.durable = DurableQueue(bot.db) if bot.db is not None else None
+        # The bot's queue (other cogs register their kinds on it); this cog runs it.
+        self.durable: DurableQueue | None = bot.durable
         self._subscription: Subscription | None = None
 
     async def cog_load(self) -> None:

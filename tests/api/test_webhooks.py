@@ -7,7 +7,8 @@ import contextlib
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
+from bot.api.webhooks import WEBHOOK_DELIVERIES, WEBHOOK_JOB
+from bot.db.durable_jobs import DurableJobStore, JobStatus, StoredJob
 from bot.settings import WebhookTarget
-from tests.api.conftest import Api, serving
+from tests.api.conftest import API_ON, Api, serving
 
 SECRET = "webhook-secret-0123456789"
 
@@ -71,6 +74,46 @@ async def receiver(**options: Any) -> AsyncIterator[tuple[Receiver, str]]:
         yield got, str(server.make_url("/hook"))
     finally:
         await server.close()
+
+
+@contextlib.asynccontextmanager
+async def offline_receiver() -> AsyncIterator[tuple[Receiver, str, Callable[[], Awaitable[None]]]]:
+    """A receiver whose port refuses connections until `come_up()` starts it."""
+    got = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", got.handle)
+    with socket.socket() as probe:  # a port nothing listens on, for now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = TestServer(app, host="127.0.0.1", port=port)
+
+    async def come_up() -> None:
+        await server.start_server()
+
+    try:
+        yield got, f"http://127.0.0.1:{port}/hook", come_up
+    finally:
+        await server.close()
+
+
+def jobs(api: Api) -> DurableJobStore:
+    """The bot's durable job table."""
+    assert api.h.bot.durable is not None
+    return api.h.bot.durable.store
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Until `check()` is true: state in the database has no event to wait on."""
+    async with asyncio.timeout(timeout):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.02)
+
+
+async def any_job(api: Api, check: Callable[[StoredJob], bool]) -> bool:
+    """Whether a webhook job in the table passes `check`."""
+    return any(check(job) for job in await jobs(api).jobs() if job.kind == WEBHOOK_JOB)
 
 
 def target(url: str, **extra: Any) -> WebhookTarget:
@@ -130,9 +173,11 @@ async def test_a_hanging_receiver_never_blocks_playback(tmp_path: Path) -> None:
         await api.h.playing("t2")
         await api.h.reply("skip")
         await api.h.playing("t3")
-        assert got.attempts == 1 and got.deliveries == []
-        sender = api.h.bot.get_cog("api").webhooks  # type: ignore[union-attr]
-        assert sender._targets[0].queue.qsize() == 1  # the rest were dropped, not waited for
+        assert got.deliveries == []
+        # Waiting in the job table, not in the way: delivered once the receiver answers.
+        waiting = await jobs(api).jobs(status=JobStatus.QUEUED)
+        waiting += await jobs(api).jobs(status=JobStatus.RUNNING)
+        assert {job.kind for job in waiting} == {WEBHOOK_JOB}
 
 
 def test_webhook_secrets_are_redacted_from_logs() -> None:
@@ -141,6 +186,58 @@ def test_webhook_secrets_are_redacted_from_logs() -> None:
 
     settings = Settings(api={"webhooks": [{"url": "https://example.com/h", "secret": SECRET}]})
     assert SECRET in settings.secrets()
+
+
+async def test_delivery_is_retried_until_the_receiver_comes_up(tmp_path: Path) -> None:
+    """Connection refused at first: the event is retried and arrives once the receiver runs."""
+    async with (
+        offline_receiver() as (got, url, come_up),
+        serving(tmp_path, webhooks=[target(url, events=["track_start"])],
+                webhook_backoff_s=0.05, webhook_retries=10) as api,
+    ):  # fmt: skip
+        await api.start_playing(1)
+        await eventually(lambda: any_job(api, lambda job: job.attempts >= 2))
+        await come_up()
+        event = await got.wait_for(lambda e: e["type"] == "track_start")
+        assert event["data"]["track"]["title"] == "Track T1"
+        assert signature_ok(*got.deliveries[0])
+
+
+async def test_delivery_queued_before_a_restart_is_made_by_the_next_process(
+    tmp_path: Path,
+) -> None:
+    """The receiver is down while the first bot runs; the restarted bot delivers the event."""
+    async with offline_receiver() as (got, url, come_up):
+        hooks = {"webhooks": [target(url, events=["track_start"])], "webhook_backoff_s": 0.05}
+        async with serving(tmp_path, **hooks, webhook_retries=10) as api:
+            await api.start_playing(1)
+            await eventually(lambda: any_job(api, lambda job: job.attempts >= 1))
+            (before,) = await jobs(api).jobs()
+            assert api.h.running is not None
+            await api.h.running.stop()
+            await come_up()
+            await api.h.start(api={**API_ON, **hooks, "webhook_retries": 10})
+            event = await got.wait_for(lambda e: e["type"] == "track_start")
+            assert event["id"] == before.payload["id"]
+            await eventually(lambda: any_job(api, lambda job: job.status is JobStatus.DONE))
+
+
+async def test_delivery_goes_to_the_dead_letter_after_its_last_attempt(tmp_path: Path) -> None:
+    """Always 503: 1 + webhook_retries attempts, then the job is dead and counted failed."""
+    failed = WEBHOOK_DELIVERIES.labels("track_start", "failed")
+    before = failed._value.get()
+    async with (
+        receiver(failures=1_000) as (got, url),
+        serving(tmp_path, webhooks=[target(url, events=["track_start"])],
+                webhook_backoff_s=0.01, webhook_retries=2) as api,
+    ):  # fmt: skip
+        await api.start_playing(1)
+        await eventually(lambda: any_job(api, lambda job: job.status is JobStatus.DEAD))
+        (dead,) = await jobs(api).jobs(status=JobStatus.DEAD)
+        assert dead.attempts == 3 and got.attempts == 3 and got.deliveries == []
+        assert dead.last_error == "JobError: HTTP 503"
+        assert "secret" not in json.dumps(dead.payload) and SECRET not in json.dumps(dead.payload)
+    assert failed._value.get() == before + 1
 
 
 async def test_no_webhooks_configured_means_no_sender_work(api: Api) -> None:
