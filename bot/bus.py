@@ -10,6 +10,12 @@ Two patterns:
   handler (registered with `serve`) in its own task and waits for its result;
   a handler that does not answer in time gives the caller `BusTimeout`, and
   keeps running to completion so it never stops half-way through a change.
+  Each request has a deadline (when its caller stops waiting): a handler
+  calls `check_deadline()` before it changes anything, so a command whose
+  caller was already told it timed out is dropped (`RequestExpired`) rather
+  than run late, when the user may have retried it. A `Command` with a
+  `command_id` runs once: the same id again (a redelivery, a double click)
+  waits for the first run or gets its answer, remembered for `ANSWER_TTL_S`.
 
 Back-pressure policy: when a subscriber's queue is full the publisher waits up
 to `put_timeout` seconds for room, then drops the message *for that
@@ -29,10 +35,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from cachetools import TTLCache
 from loguru import logger
 
 from bot.correlation import correlation
@@ -67,6 +75,23 @@ class BusError(Exception):
 
 class BusTimeout(BusError):
     """The handler of a request did not answer in time."""
+
+
+class RequestExpired(BusTimeout):
+    """The request's deadline passed before its handler changed anything: it was dropped."""
+
+
+ANSWER_TTL_S = 900.0
+ANSWERS_KEPT = 10_000
+# The deadline of the request whose handler runs in this context (loop time).
+_deadline: ContextVar[float | None] = ContextVar("bus_request_deadline", default=None)
+
+
+def check_deadline() -> None:
+    """Raise `RequestExpired` if the request being handled is past its deadline."""
+    deadline = _deadline.get()
+    if deadline is not None and asyncio.get_running_loop().time() >= deadline:
+        raise RequestExpired("the caller stopped waiting before the request could run")
 
 
 class NoHandler(BusError):
@@ -110,6 +135,8 @@ class EventBus:
         self._subscriptions: dict[Channel, list[Subscription]] = {c: [] for c in Channel}
         self._handlers: dict[Channel, Handler] = {}
         self._inflight: set[asyncio.Task[Any]] = set()
+        self._running: dict[tuple[Channel, str], asyncio.Task[Any]] = {}
+        self._answers: TTLCache[tuple[Channel, str], Any] = TTLCache(ANSWERS_KEPT, ANSWER_TTL_S)
         self._closed = False
 
     # -- publish / subscribe -------------------------------------------------
@@ -212,13 +239,16 @@ class EventBus:
         if handler is None:
             BUS_OPERATIONS.labels(channel.value, "request", "no_handler").inc()
             raise NoHandler(f"nobody serves {channel.value}")
-        with correlation(message.correlation_id):
-            work = traced(handler(message), message.traceparent, f"{channel} handle")
-            task = asyncio.create_task(work, name=f"bus:{channel}:request")
-        self._inflight.add(task)
-        task.add_done_callback(self._finished)
-        if self._subscriptions[channel]:
-            await self._fan_out(channel, message, wait=0)
+        command_id = getattr(message, "command_id", None)
+        key = (channel, command_id) if command_id else None
+        if key is not None and key in self._answers:
+            BUS_OPERATIONS.labels(channel.value, "request", "replayed").inc()
+            return self._answers[key]
+        task = self._running.get(key) if key is not None else None
+        if task is None:
+            task = self._start(channel, handler, message, key, timeout)
+            if self._subscriptions[channel]:
+                await self._fan_out(channel, message, wait=0)
         try:
             result = await asyncio.wait_for(asyncio.shield(task), timeout)
         except TimeoutError:
@@ -230,11 +260,51 @@ class EventBus:
         BUS_OPERATIONS.labels(channel.value, "request", "ok").inc()
         return result
 
+    def _start(
+        self,
+        channel: Channel,
+        handler: Handler,
+        message: BusMessage,
+        key: tuple[Channel, str] | None,
+        timeout: float,
+    ) -> asyncio.Task[Any]:
+        async def run() -> Any:
+            try:
+                check_deadline()  # it waited too long even to start
+                result = await handler(message)
+            except RequestExpired:
+                BUS_OPERATIONS.labels(channel.value, "request", "expired").inc()
+                logger.info("bus: dropped a {} its caller had stopped waiting for",
+                            type(message).__name__)
+                raise
+            if key is not None:
+                self._answers[key] = result
+            return result
+
+        deadline = _deadline.set(asyncio.get_running_loop().time() + timeout)
+        try:
+            with correlation(message.correlation_id):
+                work = traced(run(), message.traceparent, f"{channel} handle")
+                task = asyncio.create_task(work, name=f"bus:{channel}:request")
+        finally:
+            _deadline.reset(deadline)
+        self._inflight.add(task)
+        task.add_done_callback(self._finished)
+        if key is not None:
+            self._running[key] = task
+            task.add_done_callback(lambda _: self._running.pop(key, None))
+        return task
+
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._inflight.discard(task)
         if not task.cancelled() and task.exception() is not None:
             # Retrieved here so a caller that timed out does not leave it unobserved.
             task.exception()
+
+    async def settle(self) -> None:
+        """Wait until the handlers running now are done (also those whose caller gave up)."""
+        while self._inflight:
+            await asyncio.wait(set(self._inflight))
 
     # -- lifecycle -----------------------------------------------------------
 

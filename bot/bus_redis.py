@@ -7,12 +7,16 @@ process, as do the commands of the guilds this process owns. A request on
 
     caller                                      owner of shard n
     PUBLISH <prefix>discord-bot:commands:shard:<n>
-            {id, reply_to, timeout, message} ─────▶ runs its local handler
+            {id, reply_to, timeout, deadline, message} ─▶ runs its local handler
     reply future ◀── PUBLISH <reply_to> {id, result | error}
 
 Each process subscribes to its shards' channels and to a reply channel of its
 own. Observers of commands (audit) see a command in the process that runs it.
-The timeout is the caller's, as in-process (`BusTimeout`); errors meant for
+The timeout is the caller's, as in-process (`BusTimeout`), and so is the
+deadline past which the owner drops the command instead of running it late
+(`deadline`, wall-clock seconds, never later than `timeout` after it
+arrives); a command's `command_id` makes a repeat answer with the first
+answer on the owner, as in-process. Errors meant for
 people come back as their own types (see `bot.bus_codec`), anything else as
 `RemoteError`. Redis being down never touches the local path: requests for
 other processes fail at once with `ShardUnreachable` (a `ServiceUnavailable`,
@@ -27,6 +31,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -55,6 +60,9 @@ MISSED_HEARTBEATS = 3
 RETRY_MIN_S = 0.1
 RETRY_MAX_S = 2.0
 COMMAND_TIMEOUT_S = 5.0
+# The owner gives up this much before the caller: clocks of two processes (or hosts)
+# never agree exactly, and a command must not run once its caller has given up.
+CLOCK_MARGIN_S = 0.05
 _REDIS_DOWN = (RedisError, OSError, TimeoutError)
 
 
@@ -144,7 +152,7 @@ class RedisBus(EventBus):
         if not self.connected:
             raise self._unreachable("no connection to Redis")
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline, wall_deadline = loop.time() + timeout, time.time() + timeout
         request_id = uuid.uuid4().hex
         reply: asyncio.Future[dict[str, Any]] = loop.create_future()
         self._pending[request_id] = reply
@@ -153,6 +161,7 @@ class RedisBus(EventBus):
                 "id": request_id,
                 "reply_to": self._reply_channel,
                 "timeout": timeout,
+                "deadline": wall_deadline,
                 "message": encode(message),
             }
             try:
@@ -216,6 +225,9 @@ class RedisBus(EventBus):
             envelope = json.loads(raw)
             request_id, reply_to = str(envelope["id"]), str(envelope["reply_to"])
             timeout = float(envelope["timeout"])
+            if envelope.get("deadline") is not None:  # what is left of the caller's wait
+                left = float(envelope["deadline"]) - time.time() - CLOCK_MARGIN_S
+                timeout = min(timeout, max(0.0, left))
             message = decode(envelope["message"])
             if not isinstance(message, Command):
                 raise CodecError(f"{type(message).__name__} is not a command")

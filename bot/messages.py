@@ -35,6 +35,9 @@ class Command(BusMessage):
     channel_id: int | None = None
     # The front end that sent it: "slash", "button", "api", "webhook".
     origin: str = "slash"
+    # Idempotency key (the interaction id): the same command delivered again is
+    # answered with the first answer instead of running twice (see EventBus.request).
+    command_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

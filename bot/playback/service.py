@@ -23,7 +23,7 @@ import mafic
 from loguru import logger
 
 from bot import audio_commands as ac
-from bot.bus import Channel, EventBus
+from bot.bus import Channel, EventBus, check_deadline
 from bot.db.history import HistoryStore
 from bot.db.play_stats import PlayStatsStore
 from bot.db.playlists import PlaylistStore
@@ -182,6 +182,7 @@ class PlaybackService:
             raise TypeError(f"the audio side does not handle {type(command).__name__}")
         session = self.session(command.guild_id)
         async with session.lock:
+            check_deadline()  # it waited for the lock until its caller gave up: drop it
             await self.rights.check(command)
             return await handler(command)
 
@@ -268,6 +269,7 @@ class PlaybackService:
         if bot_channel != channel_id or self.voice.player(command.guild_id) is None:
             player = await self.voice.connect(command.guild_id, channel_id)
             await self.effects.on_new_player(session, player)
+        check_deadline()  # loading or joining took longer than the caller waited
         added = session.queue.add(tracks, limit=policy.max_queue_length, next_up=next_up)
         session.voice_channel_id = channel_id
         session.text_channel_id = (

@@ -63,6 +63,7 @@ def voice_command(interaction: discord.Interaction[Any], cls: type, **fields: An
         channel_id=interaction.channel_id,
         voice_channel_id=member_voice_channel(interaction),
         rights=member_rights(interaction),
+        command_id=str(interaction.id),
         **fields,
     )
 
