@@ -205,6 +205,8 @@ class PlayResult:
     started: bool
     position: int
     dropped: int
+    skipped: int = 0
+    """Tracks left out because the guild doesn't allow their source."""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from bot.music.autoplay import (
     mode_order,
     pick,
 )
+from bot.music.source_policy import SourceNotAllowed, SourcePolicy
 from bot.music.track import QueuedTrack
 from bot.playback.loader import LoadFailed, NothingFound, TrackLoader
 from bot.playback.ports import GuildPolicy
@@ -139,6 +140,11 @@ class AutoplayFiller:
     async def _load(
         self, lookup: Lookup, seed: QueuedTrack, policy: GuildPolicy
     ) -> list[QueuedTrack]:
+        sources = SourcePolicy(policy.allowed_sources)
+        try:
+            sources.check_query(lookup.query, None, policy.default_source)
+        except SourceNotAllowed:
+            return []
         loader: TrackLoader = self.service.loader
         try:
             loaded = await loader.load(
@@ -149,4 +155,4 @@ class AutoplayFiller:
         except (NothingFound, LoadFailed) as exc:
             logger.debug("autoplay lookup {!r} gave nothing: {}", lookup.query, exc)
             return []
-        return loaded.tracks
+        return [t for t in loaded.tracks if sources.allows_track_source(t.source)]

@@ -31,6 +31,7 @@ from bot.errors import NothingPlaying, NotInVoice, ServiceUnavailable, UserError
 from bot.events import QueueEnded, TrackFailed
 from bot.messages import NowPlayingUpdate
 from bot.music.queue import QueueFull
+from bot.music.source_policy import SourcePolicy
 from bot.music.timefmt import format_duration
 from bot.music.track import QueuedTrack
 from bot.playback.autoplay import AutoplayFiller
@@ -219,6 +220,9 @@ class PlaybackService:
         """Load the query, queue what it found, join and start if idle."""
         self.require_joinable(command)
         policy = await self.policy(command.guild_id)
+        SourcePolicy(policy.allowed_sources).check_query(
+            command.query, command.source, policy.default_source
+        )
         loaded = await self.loader.load(
             command.query,
             source=command.source,
@@ -254,12 +258,13 @@ class PlaybackService:
         playlist: str | None = None,
         next_up: bool = False,
     ) -> ac.PlayResult:
-        """Queue tracks for the member as /play does: limits, join, start if idle."""
+        """Queue tracks as /play does: allowed sources, limits, join, start if idle."""
         channel_id = command.voice_channel_id
         if channel_id is None:
             raise NotInVoice()
         session = self.session(command.guild_id)
         bot_channel = self.voice.bot_channel(command.guild_id)
+        tracks, skipped = SourcePolicy(policy.allowed_sources).keep_allowed(tracks)
         tracks = self._within_length_limit(tracks, policy)
         if len(session.queue) >= policy.max_queue_length:
             raise QueueFull(policy.max_queue_length)
@@ -287,6 +292,7 @@ class PlaybackService:
             started=started,
             position=0 if started else added.first_position,
             dropped=added.dropped,
+            skipped=skipped,
         )
 
     @staticmethod
@@ -376,8 +382,10 @@ class PlaybackService:
         return session.state(self.clock())
 
     async def search(self, command: ac.Search) -> ac.SearchResult:
-        """Search results without queueing anything."""
+        """Search results (of allowed sources) without queueing anything."""
         policy = await self.policy(command.guild_id)
+        sources = SourcePolicy(policy.allowed_sources)
+        sources.check_query(command.query, command.source, policy.default_source)
         loaded = await self.loader.load(
             command.query,
             source=command.source,
@@ -385,7 +393,8 @@ class PlaybackService:
             requester_id=command.user_id,
             cached_only=command.cached_only,
         )
-        return ac.SearchResult(tuple(loaded.tracks[: command.limit]))
+        tracks, _ = sources.keep_allowed(loaded.tracks)
+        return ac.SearchResult(tuple(tracks[: command.limit]))
 
     async def close(self) -> None:
         """Cancel idle timers and rebuilds; wait for history writes in flight."""

@@ -17,6 +17,7 @@ from bot.errors import UserError
 from bot.music.query import parse_query
 from bot.music.queue import LoopMode
 from bot.music.search_throttle import AutocompleteGate, Lookup, SearchRateLimit
+from bot.music.source_policy import SourcePolicy
 from bot.music.sources import NODE_SOURCES, source_named
 from bot.music.timefmt import parse_seek
 from cogs.gateway import render
@@ -177,16 +178,20 @@ class MusicCommands(commands.Cog, name="music"):
     async def source_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        """Only the sources the connected music server can search."""
+        """Only the sources the connected music server can search and the guild allows."""
         needle = current.strip().casefold()
         try:
             sources = await asyncio.wait_for(NODE_SOURCES.searchable(), AUTOCOMPLETE_TIMEOUT)
+            policy = await asyncio.wait_for(
+                self.bot.guild_policy(interaction.guild_id or 0), AUTOCOMPLETE_TIMEOUT
+            )
         except TimeoutError:
             return []
+        allowed = SourcePolicy(policy.allowed_sources)
         return [
             app_commands.Choice(name=s.label, value=s.name)
             for s in sources
-            if needle in s.name or needle in s.label.casefold()
+            if allowed.allows_search(s) and (needle in s.name or needle in s.label.casefold())
         ]
 
     # -- controls -------------------------------------------------------------

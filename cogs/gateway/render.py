@@ -51,6 +51,11 @@ def play_embed(result: ac.PlayResult) -> discord.Embed:
                 name="Queue limit",
                 value=f"Added {len(result.tracks)}; {result.dropped} did not fit in the queue.",
             )
+        if result.skipped:
+            embed.add_field(
+                name="Not allowed here",
+                value=f"Skipped {result.skipped} from sources this server doesn't allow.",
+            )
         return embed
     track = result.tracks[0]
     title = "Now playing" if result.started else f"Queued at position {result.position}"
