@@ -25,6 +25,11 @@ bench/playback.py), then for `--minutes`:
   volume; a gateway fault when the bot RESUMEd and the players still match;
   a 429 when the bot retried past it. A fault must be over within
   `--recovery-timeout` seconds; the next one comes `--fault-every` s later.
+  `--faults` picks some of them (e.g. `--faults "lavalink restart"`). For the
+  Lavalink faults the report also counts the voice state updates (gateway
+  op 4) the bot sent while recovering: a player rebuilt from the voice state
+  the bot kept needs none, a leave and rejoin two, and Discord allows about
+  120 gateway sends a minute per shard.
 
 At the end (commands stopped, last fault over, the saver idle) each guild's
 queue is read with /queue, every page, and loaded from the database
@@ -38,7 +43,7 @@ and the bot's WARNING+ log lines. Exit 1 when an item was lost or duplicated,
 a fault was not survived, or a command got the apology of an unexpected error.
 Run: `.venv/bin/python bench/soak.py [--minutes 10] [--guilds 200] [--rate 40]
 [--fault-every 5] [--recovery-timeout 300] [--seed 1] [--database-url URL]
-[--log-file PATH] [--quick]` (--quick: 1 minute, 20 guilds). The 10-minute
+[--log-file PATH] [--faults KIND,KIND] [--quick]` (--quick: 1 minute, 20 guilds). The 10-minute
 default outlasts `python -m bench`'s 600 s per benchmark: give it `--timeout`.
 """
 
@@ -126,6 +131,7 @@ class Tally:
     faults: Counter[str] = field(default_factory=Counter)
     survived: Counter[str] = field(default_factory=Counter)
     recovery_s: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    voice_sends: Counter[str] = field(default_factory=Counter)  # fault kind: op 4 while recovering
     lost: Counter[str] = field(default_factory=Counter)  # where: items
     extra: Counter[str] = field(default_factory=Counter)
     reordered: Counter[str] = field(default_factory=Counter)
@@ -425,7 +431,7 @@ class Soak(Driver):
         while time.monotonic() + self.args.fault_every < end:
             await asyncio.sleep(self.args.fault_every)
             if not order:
-                order = list(FAULTS)
+                order = list(self.args.faults)
                 self.rng.shuffle(order)
             kind = order.pop()
             began = time.monotonic()
@@ -443,13 +449,16 @@ class Soak(Driver):
         lavalink, discord = self.h.lavalink, self.h.discord
         if kind.startswith("lavalink"):
             old_sessions = set(lavalink.session_ids)
+            sent = self.voice_sends()
             if kind == "lavalink clean close":
                 await lavalink.close_websockets(code=1000)
             elif kind == "lavalink abrupt drop":
                 await lavalink.drop_websockets()
             else:
                 await lavalink.restart(downtime=self.rng.uniform(0.2, 2.0))
-            return await self.players_match(exclude_sessions=old_sessions)
+            problem = await self.players_match(exclude_sessions=old_sessions)
+            self.tally.voice_sends[kind] += self.voice_sends() - sent
+            return problem
         if kind.startswith("gateway"):
             resumes = len(discord.resumes)
             if kind == "gateway op 7":
@@ -470,6 +479,12 @@ class Soak(Driver):
                 return f"only {rule.hits} of {rule.count} requests came"
             await asyncio.sleep(0.1)
         return None
+
+    def voice_sends(self) -> int:
+        """Voice state updates (gateway op 4) the bot has sent so far."""
+        return sum(
+            1 for c in self.h.discord.connections for m in c.received if m.get("op") == 4
+        )
 
     async def players_match(
         self, exclude_sessions: set[str] | None = None, timeout: float | None = None
@@ -644,14 +659,16 @@ def report(
     print(f"uncertain outcomes (timeout, apology, no answer) resolved by read-back: {t.uncertain}")
     injected, survived = sum(t.faults.values()), sum(t.survived.values())
     print(f"faults injected: {injected}, survived: {survived}")
-    for kind in FAULTS:
+    for kind in args.faults:
         times = sorted(t.recovery_s.get(kind, []))
         median = (
             f", recovered in median {times[len(times) // 2]:.1f} s, max {times[-1]:.1f} s"
             if times
             else ""
         )
-        print(f"  {kind:24} {t.survived[kind]}/{t.faults[kind]}{median}")
+        lavalink = kind.startswith("lavalink")
+        sends = f", {t.voice_sends[kind]} voice gateway sends" if lavalink else ""
+        print(f"  {kind:24} {t.survived[kind]}/{t.faults[kind]}{median}{sends}")
     lost, extra = sum(t.lost.values()), sum(t.extra.values())
     print(
         f"items lost: {lost}"
@@ -766,12 +783,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", help="e.g. a PostgreSQL URL; default: SQLite")
     parser.add_argument("--log-file", type=Path, help="also write the bot's INFO log here")
+    parser.add_argument(
+        "--faults",
+        type=lambda text: tuple(k.strip() for k in text.split(",") if k.strip()),
+        default=FAULTS,
+        help=f"comma-separated faults to inject, of: {', '.join(FAULTS)} (default: all)",
+    )
     parser.add_argument("--quick", action="store_true", help="1 minute, 20 guilds")
     args = parser.parse_args()
     if args.quick:
         args.minutes, args.guilds = 1.0, 20
     if args.guilds < 1 or args.minutes <= 0 or args.rate <= 0 or args.fault_every <= 0:
         parser.error("--guilds, --minutes, --rate and --fault-every must be positive")
+    unknown = set(args.faults) - set(FAULTS)
+    if unknown or not args.faults:
+        parser.error(f"--faults: unknown {sorted(unknown)}; choose from {', '.join(FAULTS)}")
     for key in [k for k in os.environ if k.startswith("BOT_")]:
         del os.environ[key]  # like tests/conftest.py: the settings come from the harness
     sys.exit(asyncio.run(main_async(args)))

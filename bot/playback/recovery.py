@@ -83,13 +83,13 @@ class PlayerRecovery:
         service = self.service
         now = service.clock()
         for guild_id, session in list(service.sessions.items()):
-            if session.queue.current is None or session.rebuild_pending:
-                continue
-            if service.voice.node_label(guild_id) != label:
+            if session.queue.current is None or service.voice.node_label(guild_id) != label:
                 continue
             player = service.voice.player(guild_id)
             if player is not None:
                 node_failover.detach(player)  # mafic's resync must not make it leave voice
+            if session.rebuild_pending:
+                continue  # a command already found the node gone; told and scheduled then
             session.set_position(session.live_position(now), now)
             session.rebuild_pending = True
             await service.bus.publish(
