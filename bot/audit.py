@@ -20,6 +20,7 @@ NOT_AUDITED: tuple[type, ...] = (
 )
 _ENVELOPE = {
     "correlation_id",
+    "traceparent",
     "guild_id",
     "user_id",
     "channel_id",
