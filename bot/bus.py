@@ -117,6 +117,7 @@ class Subscription:
     name: str
     queue: asyncio.Queue[_Delivery]
     task: asyncio.Task[None] | None = field(default=None)
+    remote: bool = False
 
     async def cancel(self) -> None:
         """Stop the worker; undelivered messages are discarded."""
@@ -141,13 +142,20 @@ class EventBus:
 
     # -- publish / subscribe -------------------------------------------------
 
-    def subscribe(self, channel: Channel, callback: Subscriber, *, name: str = "") -> Subscription:
-        """Deliver every message of `channel` to `callback`, in order, in its own task."""
+    def subscribe(
+        self, channel: Channel, callback: Subscriber, *, name: str = "", remote: bool = False
+    ) -> Subscription:
+        """Deliver every message of `channel` to `callback`, in order, in its own task.
+
+        `remote`: also the messages other processes publish (the Redis bus mirrors
+        `discord-bot:ui:now`); in one process there are none.
+        """
         sub = Subscription(
             channel=channel,
             callback=callback,
             name=name or getattr(callback, "__qualname__", repr(callback)),
             queue=asyncio.Queue(self.queue_size),
+            remote=remote,
         )
         sub.task = asyncio.create_task(self._pump(sub), name=f"bus:{channel}:{sub.name}")
         self._subscriptions[channel].append(sub)

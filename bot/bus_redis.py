@@ -21,7 +21,8 @@ people come back as their own types (see `bot.bus_codec`), anything else as
 `RemoteError`. Redis being down never touches the local path: requests for
 other processes fail at once with `ShardUnreachable` (a `ServiceUnavailable`,
 so users read why) until the subscription is back; it is retried with backoff,
-and a heartbeat notices a connection that stopped answering.
+and a heartbeat notices a connection that stopped answering. Now-playing
+updates reach every process's status page and API (`bot.now_playing_mirror`).
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from bot.bus import BusError, BusTimeout, Channel, EventBus
+from bot.bus import BusError, BusTimeout, Channel, EventBus, _Delivery
 from bot.bus_codec import CodecError, decode, decode_error, encode, encode_error, is_portable
 from bot.correlation import correlation
 from bot.errors import ServiceUnavailable
 from bot.guild_directory import GuildDirectory
-from bot.messages import BusMessage, Command
+from bot.messages import BusMessage, Command, NowPlayingUpdate
 from bot.metrics import BUS_OPERATIONS
+from bot.now_playing_mirror import NowPlayingMirror
 
 __all__ = ["RedisBus", "RemoteError", "ShardUnreachable", "shard_of"]
 
@@ -115,6 +117,13 @@ class RedisBus(EventBus):
             retry=Retry(NoBackoff(), 0),
         )
         self.directory = GuildDirectory(self._redis, owns=self.owns, prefix=prefix)
+        self.now_playing = NowPlayingMirror(
+            self._redis,
+            owns=self.owns,
+            deliver=self._deliver_remote,
+            process_id=self.process_id,
+            prefix=prefix,
+        )
         self._reply_channel = f"{prefix}discord-bot:replies:{self.process_id}"
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._serving: set[asyncio.Task[None]] = set()
@@ -132,6 +141,24 @@ class RedisBus(EventBus):
     def connected(self) -> bool:
         """Subscribed to Redis right now (cross-process requests can be made and served)."""
         return self._connected.is_set()
+
+    async def publish(self, channel: Channel, message: BusMessage) -> int:
+        """As `EventBus.publish`; now-playing updates also go to the other processes."""
+        accepted = await super().publish(channel, message)
+        if channel is Channel.UI_NOW and isinstance(message, NowPlayingUpdate):
+            self.now_playing.share(message)
+        return accepted
+
+    def _deliver_remote(self, update: NowPlayingUpdate) -> None:
+        """Another process's now-playing update, to the subscribers that asked for those."""
+        delivery = _Delivery(update, time.perf_counter())
+        for sub in self._subscriptions[Channel.UI_NOW]:
+            if not sub.remote:
+                continue
+            try:
+                sub.queue.put_nowait(delivery)
+            except asyncio.QueueFull:
+                BUS_OPERATIONS.labels(Channel.UI_NOW.value, "remote_publish", "dropped").inc()
 
     def shard_channel(self, shard: int) -> str:
         """The Redis channel the owner of `shard` takes commands on."""
@@ -272,7 +299,7 @@ class RedisBus(EventBus):
 
     def _channels(self) -> list[str]:
         shards = [self.shard_channel(shard) for shard in sorted(self.shard_ids)]
-        return [*shards, self._reply_channel, self.directory.channel]
+        return [*shards, self._reply_channel, self.directory.channel, self.now_playing.channel]
 
     async def _listen(self) -> None:
         delay = RETRY_MIN_S
@@ -340,6 +367,8 @@ class RedisBus(EventBus):
             self._resolve(data)
         elif channel == self.directory.channel:
             self.directory.on_update(data)
+        elif channel == self.now_playing.channel:
+            self.now_playing.on_update(data)
         else:
             task = asyncio.create_task(self._serve_remote(data), name="bus:redis:serve")
             self._serving.add(task)
@@ -368,9 +397,12 @@ class RedisBus(EventBus):
             )
         if self._refresh is not None:
             self._refresh.cancel()
-        self._refresh = asyncio.create_task(
-            self.directory.on_connected(), name="bus:redis:directory"
-        )
+        self._refresh = asyncio.create_task(self._reload_shared(), name="bus:redis:directory")
+
+    async def _reload_shared(self) -> None:
+        """What other processes announced may have changed while we were away."""
+        await self.directory.on_connected()
+        await self.now_playing.on_connected()
 
     def _down(self) -> None:
         self._connected.clear()
@@ -395,4 +427,5 @@ class RedisBus(EventBus):
         if self._serving:
             await asyncio.wait(set(self._serving), timeout=grace)
         await super().close(grace=grace)
+        await self.now_playing.close()
         await self._redis.aclose()

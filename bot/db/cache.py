@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.db.flags import FlagStore, resolve_flag
 from bot.db.guild_settings import GuildSettings, GuildSettingsStore
 from bot.db.metrics import METRICS, PersistenceMetrics
 from bot.db.read_through_cache import ReadThroughCache
-from bot.db.shared_cache import SharedCache
+
+if TYPE_CHECKING:
+    # Imported by its user (bot.app): it needs bot.bus_codec, which needs bot.db.
+    from bot.db.shared_cache import SharedCache
 
 __all__ = ["FlagCache", "GuildSettingsCache"]
 

@@ -93,6 +93,7 @@ class SharedCache:
         self._unsent: set[tuple[str, str]] = set()
         self._connected = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
+        self._closing = False
 
     @property
     def connected(self) -> bool:
@@ -216,7 +217,7 @@ class SharedCache:
     async def _listen(self) -> None:
         delay = RETRY_MIN_S
         lost = False
-        while True:
+        while not self._closing:
             pubsub = self._redis.pubsub()
             try:
                 await self._subscribe(pubsub)
@@ -297,9 +298,10 @@ class SharedCache:
 
     async def close(self) -> None:
         """Stop listening and close the connections."""
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+        self._closing = True
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.cancel()
+            # Bounded: redis-py may swallow a cancellation in the middle of a command.
+            await asyncio.wait({listener}, timeout=self.timeout * 4)
         await self._redis.aclose()

@@ -40,7 +40,8 @@ class ApiCog(commands.Cog, name="api"):
         """Follow now-playing updates, refresh the player gauges on scrape, start serving."""
         bus = self.bot.bus
         self._subscriptions.append(
-            bus.subscribe(Channel.UI_NOW, self.board.on_update, name="api-board")
+            # remote: with the Redis bus, the other processes' guilds are on the board too.
+            bus.subscribe(Channel.UI_NOW, self.board.on_update, name="api-board", remote=True)
         )
         if self.webhooks.enabled:
             self.webhooks.start()
