@@ -24,12 +24,12 @@ def volume_service(gate: asyncio.Event | None = None) -> tuple[list[int], Any]:
     """The volumes set, and a handler that waits for `gate` before setting one."""
     levels: list[int] = []
 
-    async def handle(command: ac.SetVolume) -> ac.Done:
+    async def handle(command: ac.SetVolume) -> str:
         if gate is not None:
             await gate.wait()
         check_deadline()
         levels.append(command.level)
-        return ac.Done(message=f"Volume {command.level} (change {len(levels)})")
+        return f"Volume {command.level} (change {len(levels)})"
 
     return levels, handle
 
@@ -57,4 +57,4 @@ async def test_the_same_command_id_from_another_process_runs_once(make_bus: BusF
     first = await bus0.request(Channel.COMMANDS, volume(60, "991"), timeout=2)
     again = await bus0.request(Channel.COMMANDS, volume(60, "991"), timeout=2)
     assert levels == [60]
-    assert first == again == ac.Done(message="Volume 60 (change 1)")
+    assert first == again == "Volume 60 (change 1)"
