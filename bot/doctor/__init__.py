@@ -1,7 +1,8 @@
 """`python -m bot doctor`: checks a self-hosted setup and says how to fix each problem.
 
 Config, Discord token and intents, every Lavalink node (reachable, password,
-v4, plugins, a test search) and the database (reachable, schema at head).
+v4, plugins, a test search), the database (reachable, schema at head) and,
+with the Redis bus, Redis (reachable, PING, version).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import aiohttp
 from bot.doctor.database_checks import check_database
 from bot.doctor.discord_checks import check_discord
 from bot.doctor.lavalink_checks import check_lavalink
+from bot.doctor.redis_checks import check_redis
 from bot.doctor.report import CheckResult, Report
 from bot.settings import ConfigError, Settings, load_settings
 
@@ -22,7 +23,7 @@ HTTP_TIMEOUT = 10.0
 
 
 async def run_doctor(config: Path | None, out: TextIO) -> int:
-    """Check config, Discord, every Lavalink node and the database; 0 only when all pass."""
+    """Check config, Discord, every Lavalink node, the database and Redis; 0 if all pass."""
     report = Report(out)
     report.line(f"Checking the setup ({f'config file {config}' if config else 'no config file'})")
     settings = _config_result(config, report)
@@ -34,6 +35,7 @@ async def run_doctor(config: Path | None, out: TextIO) -> int:
                 ("Discord", check_discord(settings, session)),
                 ("Lavalink", check_lavalink(settings, session)),
                 ("Database", check_database(settings)),
+                ("Redis", check_redis(settings)),
             ]
             for name, checks in groups:
                 for result in await _guarded(name, checks):
