@@ -32,6 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._results import record  # noqa: E402
+
 
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (nearest rank) of `values`."""
@@ -174,6 +176,13 @@ async def run(args: argparse.Namespace) -> int:
             f"{label:<12} {load['rps']:>8.0f} {load['p50']:>8.2f} {load['p99']:>8.2f} "
             f"{load['errors']:>7}   {p99:>12.1f} {p99 - idle_p99:>+8.1f}"
         )
+        record(
+            "api",
+            f"{label}: throughput, p50 / p99 ({args.concurrency} connections)",
+            f"{load['rps']:,.0f} req/s, {load['p50']:.2f} / {load['p99']:.2f} ms"
+            + (f", {load['errors']} errors" if load["errors"] else ""),
+        )
+    record("api", "/play p99 while idle (context)", f"{idle_p99:.1f} ms")
     failed = any(load["errors"] for _, load, _ in rows)
     return 1 if failed else 0
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._results import record
 from bot.bus import Channel, EventBus
 from bot.messages import NowPlayingUpdate
 
@@ -124,6 +125,18 @@ async def main() -> None:
             f"ratio redis/bus: p50 latency x{red['p50_us'] / bus['p50_us']:.1f}, "
             f"p99 latency x{red['p99_us'] / bus['p99_us']:.1f}, "
             f"throughput bus/redis x{bus['msgs_per_s'] / red['msgs_per_s']:.1f}"
+        )
+        record(
+            "bus",
+            "publish → deliver p50 / p99, bus vs Redis pub/sub",
+            f"{bus['p50_us']:.1f} / {bus['p99_us']:.1f} µs vs {red['p50_us']:.0f} / "
+            f"{red['p99_us']:.0f} µs (Redis x{red['p50_us'] / bus['p50_us']:.1f} at p50)",
+        )
+        record(
+            "bus",
+            "throughput, bus vs Redis pub/sub",
+            f"{bus['msgs_per_s']:,.0f} vs {red['msgs_per_s']:,.0f} msg/s "
+            f"(bus x{bus['msgs_per_s'] / red['msgs_per_s']:.1f})",
         )
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._results import record
 from bot.db import (
     Database,
     GuildSettingsCache,
@@ -167,6 +168,17 @@ async def run_backend(label: str, url: str, queues: list[QueueSnapshot], reads: 
     print(f"  {'restore (load_all)':<32}{loaded:10.2f} s   {items / loaded:,.0f} tracks/s")
     print(f"  {'settings reads, uncached':<32}{uncached:10,.0f} /s")
     print(f"  {'settings reads, cache hit':<32}{cached:10,.0f} /s  x{cached / uncached:,.0f}")
+    kind = label.split()[0]
+    record(
+        "db",
+        f"{kind}: persist / restore {len(queues):,} queues of {items // len(queues)} tracks",
+        f"{persisted:.2f} s / {loaded:.2f} s ({items / loaded:,.0f} tracks/s restored)",
+    )
+    record(
+        "db",
+        f"{kind}: settings reads, uncached vs memory cache hit",
+        f"{uncached:,.0f} vs {cached:,.0f} /s",
+    )
 
 
 async def main() -> int:

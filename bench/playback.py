@@ -60,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 
 import mafic  # noqa: E402
 
+from bench._results import record  # noqa: E402
 from bot.audio_commands import Play  # noqa: E402
 from bot.bus import Channel  # noqa: E402
 from bot.log import setup_logging  # noqa: E402
@@ -617,6 +618,14 @@ def print_latency(args: argparse.Namespace, runs: dict[str, Series], gcs: GcPaus
     print(row("sequential /play", seq_play.callback_ms, seq_ping.callback_ms))
     print(row(f"bursts of {args.batch} /ping", bat_ping.callback_ms))
     print(row(f"bursts of {args.batch} /play", bat_play.callback_ms, bat_ping.callback_ms))
+    for label, series in (("one at a time", seq_play), (f"bursts of {args.batch}", bat_play)):
+        if series.callback_ms:
+            record(
+                "playback",
+                f"/play → first callback p50 / p99, {label}, {args.guilds} guilds playing",
+                f"{percentile(series.callback_ms, 0.5):.1f} / "
+                f"{percentile(series.callback_ms, 0.99):.1f} ms",
+            )
     print("\n  for context, from the same runs:")
     print(row("sequential /ping, driver view*", seq_ping.outside_ms))
     print(row("sequential /play, driver view*", seq_play.outside_ms, seq_ping.outside_ms))
@@ -679,6 +688,11 @@ def print_memory(args: argparse.Namespace, m: MemoryResult, rss_start: int) -> N
     if not m.full:
         return
     per_guild = delta / m.full
+    record(
+        "playback",
+        f"RSS per guild playing (1 player + {PLAYLIST_TRACKS}-track queue; {m.full} guilds)",
+        f"{per_guild:.0f} KiB (≈ {per_guild * 1000 / 1024:.0f} MiB per 1,000 guilds)",
+    )
     print(f"  per guild: {per_guild:.1f} KiB ({per_guild * 1024 / PLAYLIST_TRACKS:.0f} B per"
           " queued track), whole process: bot, libraries and fakes")
     if m.full < args.memory_guilds - WARM_UP_GUILDS:
@@ -686,6 +700,11 @@ def print_memory(args: argparse.Namespace, m: MemoryResult, rss_start: int) -> N
               f" MiB for {args.memory_guilds} guilds")
     if m.session_bytes:
         avg = sum(m.session_bytes) / len(m.session_bytes)
+        record(
+            "playback",
+            f"the bot's own state per guild (GuildSession, {PLAYLIST_TRACKS} tracks, deep size)",
+            f"{avg / 1024:.1f} KiB",
+        )
         print(f"  the bot's own GuildSession (queue of QueuedTrack with its strings and datetime,"
               f" deep sizeof):\n    {avg / 1024:.1f} KiB per guild ({avg / PLAYLIST_TRACKS:.0f} B"
               f" per track), {avg * args.memory_guilds / 1024 / 1024:.1f} MiB for"
@@ -738,8 +757,10 @@ async def run(args: argparse.Namespace) -> int:
             await h.join(w.alice, world=w)
         t0 = time.monotonic()
         await h.start()
-        print(f"memory: bot ready in {time.monotonic() - t0:.1f} s with {len(h.bot.guilds)}"
+        ready = time.monotonic() - t0
+        print(f"memory: bot ready in {ready:.1f} s with {len(h.bot.guilds)}"
               f" guilds; filling for up to {args.memory_seconds:g} s ...", flush=True)
+        record("playback", f"start → ready, {len(h.bot.guilds):,} guilds", f"{ready:.2f} s")
         memory = await bench.measure()
 
     async def latency_bench(h: Harness) -> None:
@@ -754,6 +775,7 @@ async def run(args: argparse.Namespace) -> int:
         started = await bench.start_playing()
         print(f"latency: bot ready in {ready:.1f} s; {args.guilds} guilds playing"
               f" {started:.1f} s later; {args.commands} commands per series ...", flush=True)
+        record("playback", f"start → ready, {args.guilds} guilds", f"{ready:.2f} s")
         await bench.sequential(("ping",), args.warmup)  # warm-up, not reported
         nonlocal watch
         watch = PublishWatch(h.bot.bus)
@@ -769,6 +791,25 @@ async def run(args: argparse.Namespace) -> int:
         if args.attribute:
             latency_owners = attribute(snapshot, tracemalloc.take_snapshot())
             tracemalloc.stop()
+        await restart(h, bench)
+
+    async def restart(h: Harness, bench: LatencyBench) -> None:
+        """Stop the bot cleanly, start it again, time until every guild plays again."""
+        assert h.running is not None
+        await h.running.stop()
+        since = len(h.lavalink.sent_events)
+        t0 = time.monotonic()
+        await h.start()
+        ready = time.monotonic() - t0
+        session = await h.lavalink.wait_for_session(since=since, timeout=WAIT)
+        for lg in bench.guilds:
+            await h.lavalink.wait_for_player(lg.world.guild.id, connected=True, playing=True,
+                                             session_id=session, timeout=WAIT)
+        resumed = time.monotonic() - t0
+        print(f"restart: ready in {ready:.2f} s, all {len(bench.guilds)} guilds playing again"
+              f" {resumed:.2f} s after the start", flush=True)
+        record("playback", f"restart → all {len(bench.guilds)} guilds playing again"
+               " (rejoin voice, same track and position)", f"{resumed:.2f} s")
 
     with tempfile.TemporaryDirectory(prefix="bench-playback-") as tmp:
         # memory first, in a fresh bot: less freed memory around for the allocator to reuse

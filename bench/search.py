@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 import mafic  # noqa: E402
 
+from bench._results import record  # noqa: E402
 from bot.audio_commands import Search  # noqa: E402
 from bot.bus import Channel  # noqa: E402
 from bot.log import setup_logging  # noqa: E402
@@ -161,6 +162,11 @@ async def latency(h: Harness, queries: list[str], label: str) -> None:
     print(f"  {label}")
     print(f"    uncached  {describe(uncached)}  ({misses} loadtracks for {len(queries)})")
     print(f"    cached    {describe(cached)}  ({hits_requests} loadtracks for {len(queries)})")
+    record(
+        "search",
+        f"search p50, uncached vs cached ({label})",
+        f"{percentile(uncached, 0.5):.2f} vs {percentile(cached, 0.5):.2f} ms",
+    )
 
 
 async def burst(h: Harness, size: int, delay: float) -> None:
@@ -248,6 +254,12 @@ async def autocomplete_run(
             f" {requests:4} loadtracks ({requests / max(out.keystrokes, 1):.3f} per keystroke);"
             f" {out.with_choices} answers had choices"
             + (f"; {out.failures} FAILED" if out.failures else "")
+        )
+        per_1000 = requests * 1000 / max(out.keystrokes, 1)
+        record(
+            "search",
+            f"Lavalink requests per 1,000 autocomplete keystrokes ({label})",
+            f"{per_1000:.0f} (measured: {requests} for {out.keystrokes})",
         )
 
 

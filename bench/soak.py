@@ -71,6 +71,7 @@ import mafic  # noqa: E402
 from loguru import logger  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
+from bench._results import record  # noqa: E402
 from bench._soak_model import (  # noqa: E402
     TRACK_TITLE,
     TRACK_URL,
@@ -694,6 +695,17 @@ def report(
         " the fakes keep every request, message and interaction)"
     )
     print(f"setup {out.setup_s:.0f} s, soak {out.soak_s:.0f} s, settle {out.settle_s:.0f} s")
+    where = f"{args.guilds} guilds, {out.soak_s / 60:.1f} min"
+    record(
+        "soak",
+        f"commands handled, errors ({where})",
+        f"{handled:,} ({handled / max(out.soak_s, 1):.1f}/s), {sum(t.errors.values())} errors",
+    )
+    record(
+        "soak",
+        "faults survived; queue items lost / duplicated",
+        f"{survived}/{injected}; {lost} / {extra}",
+    )
     if t.not_playing_at_end:
         print(
             f"  players at the end: {t.not_playing_at_end} guilds not playing the predicted track"
