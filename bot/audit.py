@@ -21,6 +21,7 @@ NOT_AUDITED: tuple[type, ...] = (
 _ENVELOPE = {
     "correlation_id",
     "traceparent",
+    "command_id",
     "guild_id",
     "user_id",
     "channel_id",
