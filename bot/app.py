@@ -14,6 +14,7 @@ from bot import error_reporting, tracing
 from bot.bus import EventBus
 from bot.command_tree import MusicCommandTree
 from bot.errors import UserError
+from bot.i18n.translator import CatalogTranslator
 from bot.jobs import JobScheduler
 from bot.settings import DISCORD_API_BASE, Settings
 
@@ -114,6 +115,7 @@ class MusicBot(commands.AutoShardedBot):
         await self._join_other_processes()
         for name in EXTENSIONS:
             await self.load_extension(name)
+        await self.tree.set_translator(CatalogTranslator())
         await self._sync_commands()
 
     async def _use_gateway_of_api_base(self) -> None:
@@ -211,7 +213,7 @@ class MusicBot(commands.AutoShardedBot):
     async def update_guild_settings(self, guild_id: int, /, **changes: Any) -> GuildSettings:
         """Validate and store a change of the guild's settings (through the cache)."""
         if self.guild_settings is None:
-            raise UserError("Settings need the database, which is not configured.")
+            raise UserError("settings.no_database")
         return await self.guild_settings.update(guild_id, **changes)
 
     async def _sync_commands(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.i18n.text import Text
 from bot.messages import Command
 from bot.music.permissions import MemberRights
 from bot.music.queue import LoopMode
@@ -191,9 +192,14 @@ class PingResult:
 
 @dataclass(frozen=True)
 class Done:
-    """A command that changed something; `message` says what, for the user."""
+    """A command that changed something; `text` says what, for the user, in any language."""
 
-    message: str
+    text: Text
+
+    @property
+    def message(self) -> str:
+        """What changed, in English (logs, the REST API)."""
+        return self.text.english
 
 
 @dataclass(frozen=True)
@@ -290,7 +296,7 @@ class SponsorBlockStatus:
     """The guild's SponsorBlock categories; `problem` says why they can't apply (None: fine)."""
 
     categories: tuple[str, ...]
-    problem: str | None = None
+    problem: Text | None = None
 
 
 @dataclass(frozen=True)

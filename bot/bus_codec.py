@@ -14,8 +14,10 @@ registration: a class is found by its module and name.
 
 Errors: the bot's own errors whose message is for people (`UserError`, the bus
 errors, the database being unavailable) cross with their type, message and
-plain attributes (`RateLimited.retry_after`); any other exception crosses as
-nothing but the fact that it happened, so no internal detail leaks.
+plain attributes (`RateLimited.retry_after`, a `UserError`'s `text`: its catalog
+key and parameters, so the receiving gateway renders it in the reader's
+language); any other exception crosses as nothing but the fact that it
+happened, so no internal detail leaks.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 from bot.bus import BusError
 from bot.db.errors import DatabaseUnavailableError
 from bot.errors import UserError
+from bot.i18n.text import Text
 
 __all__ = [
     "PORTABLE_ERRORS",
@@ -207,6 +210,8 @@ def decode_error(data: Any) -> Exception | None:
             continue
     if isinstance(error, UserError):
         error.message = message
+        if not isinstance(getattr(error, "text", None), Text):
+            error.text = Text(message)  # a sender without keys: its English, shown as is
     return error
 
 

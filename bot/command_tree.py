@@ -1,12 +1,14 @@
 """The slash-command tree: correlation ids, per-user rate limit, metrics and the one error handler.
 
 Error handling order (`on_error`):
-1. a `UserError` (or one wrapped by app_commands) → its message, ephemeral;
+1. a `UserError` (or one wrapped by app_commands) → its text, ephemeral;
 2. a failed check (`CheckFailure`, missing permissions, cooldown) → a short
    explanation, ephemeral;
 3. the audio side did not answer (`BusTimeout`, `NoHandler`) → "try again";
 4. anything else → logged with the correlation id and traceback; the user gets
    an apology with the correlation id to quote, never the traceback.
+
+Every reply is in the reader's language (`bot.i18n.reader.interaction_locale`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from bot.bus import BusError, BusTimeout
 from bot.correlation import bind_correlation_id, new_correlation_id
 from bot.db.errors import DatabaseUnavailableError
 from bot.errors import RateLimited, UserError
+from bot.i18n import Text, t
+from bot.i18n.reader import interaction_locale, known_locale
 from bot.metrics import COMMAND_DURATION, COMMANDS
 from bot.rate_limit import SlidingWindowLimiter
 
@@ -63,6 +67,10 @@ async def reply(interaction: discord.Interaction[Any], message: str, *, ephemera
 class SlowDown(app_commands.CheckFailure):
     """The per-user rate limit refused a command (a CheckFailure, so discord.py routes it)."""
 
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.english)
+        self.text = text
+
 
 class MusicCommandTree(app_commands.CommandTree["MusicBot"]):
     """Binds a correlation id per interaction and turns errors into friendly replies."""
@@ -93,27 +101,50 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
     if isinstance(error, app_commands.CommandInvokeError):
         cause = error.original
     status = "user_error"
-    if isinstance(cause, UserError):
-        message = cause.message
+    if isinstance(cause, UserError | SlowDown):
+        text = cause.text
     elif isinstance(cause, app_commands.CheckFailure):
-        message = str(cause) or "You can't use this command here."
+        text = _check_failure_text(cause)
     elif isinstance(cause, DatabaseUnavailableError):
-        status = "unavailable"
-        message = "My storage is unreachable right now, so I can't do that. Try again soon."
+        status, text = "unavailable", t("errors.storage_unreachable")
     elif isinstance(cause, BusTimeout):
-        status, message = "timeout", "The music service is taking too long. Try again."
+        status, text = "timeout", t("errors.audio_timeout")
     elif isinstance(cause, BusError):
-        status, message = "unavailable", "The music service is not available right now."
+        status, text = "unavailable", t("errors.audio_unavailable")
     else:
         status = "error"
         cid = interaction.extras.get("cid", "-")
         logger.opt(exception=cause).error("command {} failed", command_label(interaction))
-        message = f"Something went wrong on my side. (error id `{cid}`)"
+        text = t("errors.apology", cid=cid)
     record_command(interaction, status)
     try:
+        message = text.render(await _error_locale(interaction))
         await reply(interaction, message, ephemeral=True)
     except discord.HTTPException:
         logger.warning("could not deliver the error reply for {}", command_label(interaction))
+
+
+def _check_failure_text(failure: app_commands.CheckFailure) -> Text:
+    if isinstance(failure, app_commands.NoPrivateMessage):
+        return t("errors.guild_only")
+    if isinstance(failure, app_commands.MissingPermissions):
+        return t("errors.missing_permissions", permissions=", ".join(failure.missing_permissions))
+    if isinstance(failure, app_commands.BotMissingPermissions):
+        return t(
+            "errors.bot_missing_permissions", permissions=", ".join(failure.missing_permissions)
+        )
+    if isinstance(failure, app_commands.CommandOnCooldown):
+        return t("errors.slow_down", seconds=round(max(failure.retry_after, 1)))
+    return t("errors.not_here")
+
+
+async def _error_locale(interaction: discord.Interaction[Any]) -> str:
+    """The reader's locale; an error while finding it must not cost the reply."""
+    try:
+        return await interaction_locale(interaction)
+    except Exception:
+        logger.opt(exception=True).warning("could not resolve the reply language")
+        return known_locale(interaction)
 
 
 def begin_interaction(
@@ -144,7 +175,7 @@ def begin_interaction(
         return
     retry_after = limiter.hit(interaction.user.id, limit)
     if retry_after > 0:
-        raise SlowDown(RateLimited(retry_after).message)
+        raise SlowDown(RateLimited(retry_after).text)
     logger.info(
         "{} by {} in guild {}",
         command_label(interaction),

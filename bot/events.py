@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.i18n.text import Text, t
 from bot.messages import AudioEvent, DiscordEvent
 
 
@@ -12,7 +13,7 @@ class QueueEnded(AudioEvent):
     """The queue ran out (or playback was stopped after failures)."""
 
     text_channel_id: int | None
-    reason: str = "The queue has ended. Add more with /play."
+    reason: Text = field(default_factory=lambda: t("events.queue_ended"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,7 +22,7 @@ class TrackFailed(AudioEvent):
 
     text_channel_id: int | None
     title: str
-    reason: str
+    reason: Text
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,7 +30,7 @@ class NodeLost(AudioEvent):
     """The guild's music server went away; playback is being moved (one message per outage)."""
 
     text_channel_id: int | None
-    reason: str = "Lost the connection to the music server; picking up where we were…"
+    reason: Text = field(default_factory=lambda: t("events.node_lost"))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,13 +16,13 @@ from bot.db.dialect_insert import dialect_insert
 from bot.db.errors import InvalidSettingError
 from bot.db.models import GuildConfig
 from bot.db.timestamps import utcnow
+from bot.i18n.locale import AUTO, language_choices
 
 __all__ = ["AUTOPLAY_MODES", "GuildSettings", "GuildSettingsStore", "validate_changes"]
 
 AUTOPLAY_MODES = frozenset({"off", "similar", "artist", "genre", "mixed"})
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _CATEGORY_NAME = re.compile(r"^[a-z][a-z_]{0,31}$")
-_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class GuildSettings:
     max_queue_length: int = 500
     max_track_length_s: int | None = None
     allowed_sources: tuple[str, ...] | None = None
-    language: str = "en"
+    language: str = AUTO
     vote_skip_ratio: float = 0.5
     default_source: str = "youtube"
     sponsorblock_categories: tuple[str, ...] = ()
@@ -119,9 +119,10 @@ def _categories(value: Any) -> tuple[str, ...]:
 
 
 def _language(value: Any) -> str:
-    if not isinstance(value, str) or not _LANGUAGE_TAG.match(value):
-        raise ValueError("must be a language code such as en or pt-BR")
-    return value
+    accepted = language_choices()
+    if value not in accepted:
+        raise ValueError(f"must be one of {', '.join(accepted)}")
+    return str(value)
 
 
 _VALIDATORS: dict[str, Callable[[Any], Any]] = {

@@ -88,7 +88,8 @@ class GuildConfig(Base):
     max_queue_length: Mapped[int] = mapped_column(Integer, default=500)
     max_track_length_s: Mapped[int | None] = mapped_column(Integer)
     allowed_sources: Mapped[list[str] | None] = mapped_column(JsonDocument)
-    language: Mapped[str] = mapped_column(String(16), default="en")
+    # "auto": each member's Discord language; else a catalog locale for everyone.
+    language: Mapped[str] = mapped_column(String(16), default="auto")
     vote_skip_ratio: Mapped[float] = mapped_column(Float, default=0.5)
     default_source: Mapped[str] = mapped_column(String(32), default="youtube")
     # SponsorBlock categories to skip; NULL (never set) and [] both skip nothing.

@@ -82,9 +82,11 @@ class Effect:
         if self.name in _ADJUSTABLE:
             low, high = SPEED_RANGE
             if self.value is None or not low <= self.value <= high:
-                raise UserError(f"{_ADJUSTABLE[self.name]} goes from {low} to {high}.")
+                raise UserError(
+                    "effects.factor_range", effect=_ADJUSTABLE[self.name], low=low, high=high
+                )
         elif self.name not in PRESETS:
-            raise UserError(f"I don't know the effect `{self.name[:40]}`.")
+            raise UserError("effects.unknown", name=self.name[:40])
 
     @property
     def filters(self) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from bot.i18n import Text, t
+
 __all__ = ["API_CONTROL_RIGHTS", "Action", "MemberRights", "Standing", "refusal", "standing"]
 
 
@@ -41,15 +43,15 @@ class Standing(Enum):
 
 
 class Action(Enum):
-    """A protected control, with how a refusal names it."""
+    """A protected control; its value is the catalog key of its refusal."""
 
-    SKIP = "skip"
-    PREVIOUS = "go back a track"
-    STOP = "stop the music"
-    LEAVE = "make me leave"
-    CLEAR = "clear the queue"
-    VOLUME = "change the volume"
-    FILTER = "change the filters"
+    SKIP = "rights.skip"
+    PREVIOUS = "rights.previous"
+    STOP = "rights.stop"
+    LEAVE = "rights.leave"
+    CLEAR = "rights.clear"
+    VOLUME = "rights.volume"
+    FILTER = "rights.filter"
 
 
 def standing(
@@ -77,7 +79,6 @@ def standing(
     return None
 
 
-def refusal(action: Action) -> str:
+def refusal(action: Action) -> Text:
     """The reply to a member who may not do `action`."""
-    text = f"Only the requester of this track, DJs or admins can {action.value}."
-    return f"{text} Use /voteskip." if action is Action.SKIP else text
+    return t(action.value)

@@ -36,44 +36,39 @@ class PlaylistNotFound(UserError):
     """The user has no playlist by that name."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"You have no playlist named **{name}**. See `/playlist list`.")
+        super().__init__("playlist.not_found", name=name)
 
 
 class PlaylistExists(UserError):
     """`save` would replace a playlist the user did not ask to replace."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(
-            f"You already have a playlist named **{name}**. Save with `overwrite: True` "
-            "to replace it, or use `/playlist add` to add to it."
-        )
+        super().__init__("playlist.exists", name=name)
 
 
 class TooManyPlaylists(UserError):
     """The user is at the playlist limit."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(
-            f"You can keep up to {limit} playlists. Delete one with `/playlist delete` first."
-        )
+        super().__init__("playlist.too_many", limit=limit)
 
 
 class PlaylistFull(UserError):
     """The playlist is at its track limit."""
 
     def __init__(self, name: str, limit: int) -> None:
-        super().__init__(f"**{name}** is full ({limit} tracks). Remove some first.")
+        super().__init__("playlist.full", name=name, limit=limit)
 
 
 def check_name(name: str, limits: PlaylistLimits) -> str:
     """The name as stored (spaces collapsed); raises UserError for an empty, long or odd name."""
     cleaned = " ".join(name.split())
     if not cleaned:
-        raise UserError("Give the playlist a name.")
+        raise UserError("playlist.name_missing")
     if len(cleaned) > limits.name_length:
-        raise UserError(f"Playlist names can be at most {limits.name_length} characters long.")
+        raise UserError("playlist.name_too_long", limit=limits.name_length)
     if any(unicodedata.category(c).startswith("C") for c in cleaned):
-        raise UserError("Playlist names can't contain control or invisible characters.")
+        raise UserError("playlist.name_invisible")
     return cleaned
 
 

@@ -53,9 +53,9 @@ def parse_query(query: str) -> ParsedQuery:
     """Check the user's query; raises UserError when it is empty, too long or an unsafe link."""
     query = query.strip()
     if not query:
-        raise UserError("Tell me what to play: a link or some words to search for.")
+        raise UserError("search.empty_query")
     if len(query) > MAX_QUERY_LENGTH:
-        raise UserError(f"That query is too long (over {MAX_QUERY_LENGTH} characters).")
+        raise UserError("search.query_too_long", limit=MAX_QUERY_LENGTH)
     match = _SCHEME.match(query)
     if match is None:
         return ParsedQuery(query)
@@ -63,7 +63,7 @@ def parse_query(query: str) -> ParsedQuery:
     if scheme in ("http", "https"):
         return ParsedQuery(query, url=_public_url(query))
     if match.group(2) or scheme in _BARE_SCHEMES:
-        raise UnsafeLink("I can only play http or https links (or search words).")
+        raise UnsafeLink("search.link_scheme")
     return ParsedQuery(query)  # "Re: Zero", "Artist: Song" ... are search text
 
 
@@ -71,18 +71,18 @@ def _public_url(query: str) -> str:
     if "\\" in query:
         # Parsers disagree on `\\` (browsers and many HTTP clients read it as `/`), so the
         # host Lavalink would contact may not be the one checked here.
-        raise UnsafeLink("That link doesn't look valid.")
+        raise UnsafeLink("search.link_invalid")
     try:
         parts = urlsplit(query)
         # Fold as IDNA does, so fullwidth or other look-alike digits can't hide an address.
         host = unicodedata.normalize("NFKC", parts.hostname or "").rstrip(".").lower()
         _ = parts.port  # raises ValueError for a bad port
     except ValueError:
-        raise UnsafeLink("That link doesn't look valid.") from None
+        raise UnsafeLink("search.link_invalid") from None
     if not host:
-        raise UnsafeLink("That link has no website in it.")
+        raise UnsafeLink("search.link_no_host")
     if _is_private_host(host):
-        raise UnsafeLink("That link points to a private or local address, which I won't load.")
+        raise UnsafeLink("search.link_private")
     # mafic recognises links by a lower-case `http(s)://`; keep the rest as typed.
     return urlunsplit(parts._replace(scheme=parts.scheme.lower()))
 

@@ -22,11 +22,15 @@ class LoopMode(StrEnum):
     QUEUE = "queue"
 
 
+LOOP_NAMES = {LoopMode.OFF: "loop.off", LoopMode.TRACK: "loop.track", LoopMode.QUEUE: "loop.queue"}
+"""How a sentence names each loop mode (catalog keys)."""
+
+
 class QueueFull(UserError):
     """The guild's queue is at its maximum length."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"The queue is full ({limit} tracks). Remove some or wait a bit.")
+        super().__init__("queue.full", limit=limit)
 
 
 class BadPosition(UserError):
@@ -34,9 +38,9 @@ class BadPosition(UserError):
 
     def __init__(self, position: int, size: int) -> None:
         if size == 0:
-            super().__init__("There are no upcoming tracks.")
+            super().__init__("queue.no_upcoming")
         else:
-            super().__init__(f"Position {position} is not in the queue: choose 1 to {size}.")
+            super().__init__("queue.bad_position", position=position, size=size)
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,9 @@ class SearchRateLimited(RateLimited):
     """Too many searches by one user, or in one guild."""
 
     def __init__(self, retry_after: float, *, guild_wide: bool = False) -> None:
-        super().__init__(retry_after)
-        if guild_wide:
-            self.message = (
-                "Slow down a little: this server is searching a lot right now. "
-                f"Try again in {max(retry_after, 1):.0f}s."
-            )
-            self.args = (self.message,)
+        super().__init__(
+            retry_after, "errors.slow_down_server" if guild_wide else "errors.slow_down"
+        )
 
 
 class SearchRateLimit:

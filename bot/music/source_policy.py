@@ -17,6 +17,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from bot.errors import UserError
+from bot.i18n import Text, t
 from bot.music.query import parse_query
 from bot.music.sources import SOURCES, Source, source_named
 from bot.music.track import QueuedTrack
@@ -65,10 +66,8 @@ class SourceNotAllowed(UserError):
     """The guild does not allow this source; the message lists the ones it does."""
 
     def __init__(self, name: str, allowed: Sequence[str]) -> None:
-        shown = ", ".join(source_label(a) for a in allowed) or "none"
-        super().__init__(
-            f"This server doesn't allow {source_label(name)}. Allowed sources: {shown}."
-        )
+        shown: str | Text = ", ".join(source_label(a) for a in allowed) or t("search.no_sources")
+        super().__init__("search.source_not_allowed", source=source_label(name), allowed=shown)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import mafic
 from loguru import logger
 
 from bot.errors import UserError
+from bot.i18n import Text, t
 from bot.lavalink_rest import node_request
 
 __all__ = [
@@ -66,8 +67,7 @@ class UnknownSource(UserError):
     """The user named a source the bot does not know."""
 
     def __init__(self, name: str) -> None:
-        known = ", ".join(SOURCES)
-        super().__init__(f"I don't know the source `{name[:40]}`. Pick one of: {known}.")
+        super().__init__("search.unknown_source", name=name[:40], known=", ".join(SOURCES))
 
 
 class SourceUnavailable(UserError):
@@ -121,15 +121,14 @@ class NodeCapabilities:
         """The sources this node can search, in display order."""
         return [s for s in SOURCES.values() if self.supports(s)]
 
-    def why_not(self, source: Source) -> str:
+    def why_not(self, source: Source) -> Text:
         """The refusal for a source the node lacks, naming what is missing."""
-        lead = f"That node can't search {source.label}"
         if source.plugin is None:
-            return f"{lead}: its {source.label} source is turned off."
+            return t("search.source_off", source=source.label)
         plugin = _PLUGIN_NAMES.get(source.plugin, source.plugin)
         if not any(source.plugin.removesuffix("-plugin") in p for p in self.plugins):
-            return f"{lead}: the {plugin} plugin isn't installed."
-        return f"{lead}: the {plugin} plugin is installed but its {source.label} source is off."
+            return t("search.plugin_missing", source=source.label, plugin=plugin)
+        return t("search.plugin_source_off", source=source.label, plugin=plugin)
 
 
 InfoFetcher = Callable[[mafic.Node[Any]], Awaitable[dict[str, Any]]]

@@ -15,9 +15,7 @@ class BadTime(UserError):
     """A seek time the bot cannot read."""
 
     def __init__(self, text: str) -> None:
-        super().__init__(
-            f"I can't read `{text[:20]}` as a time. Try `1:23`, `83` (seconds), `+10` or `-10`."
-        )
+        super().__init__("controls.bad_time", text=text[:20])
 
 
 @dataclass(frozen=True)

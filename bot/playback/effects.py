@@ -25,10 +25,12 @@ from bot import audio_commands as ac
 from bot.bus import Channel
 from bot.errors import NothingPlaying, ServiceUnavailable, UserError
 from bot.events import SegmentSkipped, SegmentsLoaded
+from bot.i18n import Text, t
 from bot.music.filters import Effect, EffectChain
 from bot.music.sources import NODE_SOURCES, NodeCapabilities
 from bot.playback.plugins import (
     LYRICS_PLUGIN,
+    SEGMENT_NAMES,
     SPONSORBLOCK_CATEGORIES,
     SPONSORBLOCK_PLUGIN,
     clear_sponsorblock,
@@ -45,18 +47,9 @@ __all__ = ["EFFECTS_LABEL", "Effects"]
 EFFECTS_LABEL = "effects"
 """The label of the bot's one filter in mafic's per-player filter list."""
 
-NO_SPONSORBLOCK = (
-    "This music server doesn't have the SponsorBlock plugin, so I can't skip sponsor "
-    "segments. The bot's host can install it (topi314/Sponsorblock-Plugin)."
-)
-NO_LYRICS = (
-    "This music server has no lyrics plugin, so I can't show lyrics. "
-    "The bot's host can install LavaLyrics (topi314/LavaLyrics)."
-)
-NO_LYRICS_WITH_LAVASRC = (
-    "This music server has LavaSrc but not the LavaLyrics plugin that serves lyrics, "
-    "so I can't show them. The bot's host can install LavaLyrics (topi314/LavaLyrics)."
-)
+NO_SPONSORBLOCK = "sponsorblock.no_plugin"
+NO_LYRICS = "lyrics.no_plugin"
+NO_LYRICS_WITH_LAVASRC = "lyrics.no_plugin_with_lavasrc"
 # What a node that went away mid-request raises, besides mafic's own errors.
 _NODE_ERRORS = (mafic.MaficException, aiohttp.ClientError, TimeoutError, UserError)
 
@@ -83,20 +76,22 @@ class Effects:
         session.effects = chain
         await self.service.changed(session, "effects")
         if not chain:
-            return ac.Done("Effects off.")
+            return ac.Done(t("effects.off"))
         if effect not in chain.effects:
-            return ac.Done(f"{effect.name.capitalize()} back to normal. {_active(chain)}")
-        return ac.Done(f"**{effect.label}** on. {_active(chain)}")
+            return ac.Done(
+                t("effects.back_to_normal", effect=effect.name.capitalize(), active=_active(chain))
+            )
+        return ac.Done(t("effects.on", effect=effect.label, active=_active(chain)))
 
     async def reset_filters(self, command: ac.ResetFilters) -> ac.Done:
         """Turn every effect off."""
         session, player = self._player(command)
         if not session.effects:
-            return ac.Done("No effects are on.")
+            return ac.Done(t("effects.none"))
         await self._send(player, EffectChain())
         session.effects = EffectChain()
         await self.service.changed(session, "effects")
-        return ac.Done("Effects off.")
+        return ac.Done(t("effects.off"))
 
     def _player(self, command: ac.VoiceCommand) -> tuple[GuildSession, mafic.Player[Any]]:
         session = self.service.require_same_channel(command)
@@ -109,10 +104,7 @@ class Effects:
         capabilities = await self.capabilities(player.node)
         off = chain.filter_names() - capabilities.filters if capabilities.filters else set()
         if off:
-            raise UserError(
-                f"This music server has the {', '.join(sorted(off))} filter turned off "
-                "in its configuration."
-            )
+            raise UserError("effects.filter_disabled", filters=", ".join(sorted(off)))
         try:
             if chain:
                 await player.add_filter(chain.to_filter(), label=EFFECTS_LABEL)
@@ -122,7 +114,7 @@ class Effects:
             raise NothingPlaying() from None
         except mafic.HTTPBadRequest as exc:
             logger.warning("Lavalink refused filters {}: {}", chain.payload(), exc)
-            raise UserError("The music server refused that effect.") from None
+            raise UserError("effects.refused") from None
 
     # -- a new player ---------------------------------------------------------
 
@@ -156,11 +148,11 @@ class Effects:
         categories = frozenset(command.categories)
         unknown = categories - SPONSORBLOCK_CATEGORIES.keys()
         if unknown:
-            raise UserError(f"I don't know the SponsorBlock category `{min(unknown)[:40]}`.")
+            raise UserError("sponsorblock.unknown_category", category=min(unknown)[:40])
         player = self.service.voice.player(command.guild_id)
         node = player.node if player is not None else _least_loaded_node()
         if node is None:
-            raise ServiceUnavailable("No music server is connected right now. Try again soon.")
+            raise ServiceUnavailable("service.no_node")
         if (await self.capabilities(node)).has_plugin(SPONSORBLOCK_PLUGIN) is False:
             raise UserError(NO_SPONSORBLOCK)
         if player is not None:
@@ -169,20 +161,20 @@ class Effects:
             command.guild_id, sponsorblock_categories=sorted(categories)
         )
         if not categories:
-            return ac.Done("SponsorBlock is off: I won't skip any segments.")
-        return ac.Done(f"SponsorBlock will skip: {_category_list(categories)}.")
+            return ac.Done(t("sponsorblock.off"))
+        return ac.Done(t("sponsorblock.will_skip", categories=_category_list(categories)))
 
     async def show_sponsorblock(self, command: ac.ShowSponsorBlock) -> ac.SponsorBlockStatus:
         """The guild's categories, and why they can't apply if the node lacks the plugin."""
         categories = tuple(sorted(await self._categories(command.guild_id)))
         player = self.service.voice.player(command.guild_id)
         node = player.node if player is not None else _least_loaded_node()
-        problem = None
+        problem: Text | None = None
         if (
             node is not None
             and (await self.capabilities(node)).has_plugin(SPONSORBLOCK_PLUGIN) is False
         ):
-            problem = NO_SPONSORBLOCK
+            problem = t(NO_SPONSORBLOCK)
         return ac.SponsorBlockStatus(categories, problem)
 
     async def _categories(self, guild_id: int) -> frozenset[str]:
@@ -261,7 +253,7 @@ class Effects:
                 raise NothingPlaying() from None  # the node's player has no track
             raise UserError(NO_LYRICS) from None
         if lyrics is None or not lyrics.lines:
-            raise UserError(f"I couldn't find lyrics for **{track.title[:100]}**.")
+            raise UserError("lyrics.not_found", title=track.title[:100])
         return ac.LyricsResult(track.title, lyrics.source, lyrics.provider, lyrics.lines)
 
 
@@ -271,12 +263,12 @@ def _least_loaded_node() -> mafic.Node[Any] | None:
     return min(nodes, key=lambda n: n.weight) if nodes else None
 
 
-def _active(chain: EffectChain) -> str:
-    return f"Active: {' + '.join(chain.labels)}." if chain else "No effects are on."
+def _active(chain: EffectChain) -> Text:
+    return t("effects.active", effects=" + ".join(chain.labels)) if chain else t("effects.none")
 
 
-def _category_list(categories: frozenset[str]) -> str:
-    return ", ".join(SPONSORBLOCK_CATEGORIES[c].lower() for c in sorted(categories))
+def _category_list(categories: frozenset[str]) -> tuple[Text, ...]:
+    return tuple(t(SEGMENT_NAMES[c]) for c in sorted(categories))
 
 
 def _ms(value: Any) -> int:

@@ -45,7 +45,7 @@ class NothingFound(UserError):
     """The search or URL gave no tracks."""
 
     def __init__(self, query: str) -> None:
-        super().__init__(f"Nothing found for `{query[:80]}`.")
+        super().__init__("search.nothing_found", query=query[:80])
 
 
 class LoadFailed(UserError):
@@ -206,14 +206,14 @@ class TrackLoader:
         except mafic.TrackLoadException as exc:
             logger.info("load failed for {!r}: {} ({})", identifier, exc.message, exc.severity)
             if str(exc.severity).lower() == "common":
-                raise LoadFailed(f"I couldn't load that: {exc.message}") from None
-            raise LoadFailed("I couldn't load that track. Try another link or search.") from None
+                raise LoadFailed("search.load_failed_because", reason=exc.message) from None
+            raise LoadFailed("search.load_failed") from None
         except mafic.HTTPException as exc:
             logger.warning("Lavalink answered {} to a load: {}", exc.status, exc.message)
-            raise ServiceUnavailable("The music server had a problem. Try again.") from None
+            raise ServiceUnavailable("service.node_problem") from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("Lavalink did not answer a load: {!r}", exc)
-            raise ServiceUnavailable("The music server did not answer. Try again.") from None
+            raise ServiceUnavailable("service.node_silent") from None
         return result if result is not None else []
 
     def _current_settings(self, node: mafic.Node[Any]) -> Settings:
@@ -235,7 +235,5 @@ class TrackLoader:
     def _node() -> mafic.Node[Any]:
         nodes = mafic.NodePool.nodes
         if not nodes:
-            raise ServiceUnavailable(
-                "No music server is connected right now. Try again in a moment."
-            )
+            raise ServiceUnavailable("service.no_node_yet")
         return min(nodes, key=lambda n: n.weight)

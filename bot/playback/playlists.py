@@ -21,6 +21,7 @@ from bot.db.playlists import PlaylistStore, PlaylistSummary, SavedPlaylistValue
 from bot.db.queue_store import StoredTrack
 from bot.db.storable import storable
 from bot.errors import ServiceUnavailable, UserError
+from bot.i18n import Text, plural, sentences, t
 from bot.music.playlist_limits import (
     PlaylistExists,
     PlaylistFull,
@@ -101,7 +102,7 @@ class PlaylistCommands:
         queue = self.service.session(command.guild_id).queue
         tracks = ([queue.current] if queue.current is not None else []) + list(queue.upcoming)
         if not tracks:
-            raise UserError("The queue is empty, so there is nothing to save.")
+            raise UserError("playlist.nothing_to_save")
         kept = tracks[: self.limits.tracks_per_playlist]
         async with self._changing(command.user_id) as store:
             summaries = await store.summaries(command.user_id)
@@ -110,9 +111,11 @@ class PlaylistCommands:
                 raise PlaylistExists(existing)
             self._check_room(summaries, existing)
             await store.save(command.user_id, existing or name, [stored_track(t) for t in kept])
-        message = f"Saved {_tracks(len(kept))} as **{existing or name}**."
+        message = t("playlist.saved", tracks=_tracks(len(kept)), name=existing or name)
         if len(kept) < len(tracks):
-            message += f" Only the first {len(kept)} of {len(tracks)} fit in a playlist."
+            message = sentences(
+                message, t("playlist.saved_partly", kept=len(kept), total=len(tracks))
+            )
         return ac.Done(message)
 
     async def load(self, command: ac.LoadPlaylist) -> ac.PlayResult:
@@ -120,7 +123,7 @@ class PlaylistCommands:
         self.service.require_joinable(command)
         playlist = await self._playlist(command.user_id, command.playlist)
         if not playlist.tracks:
-            raise UserError(f"**{playlist.name}** is empty. Add tracks with `/playlist add`.")
+            raise UserError("playlist.empty_load", name=playlist.name)
         tracks = [queued_track(t, command.user_id) for t in playlist.tracks]
         if command.shuffle:
             random.shuffle(tracks)
@@ -154,7 +157,7 @@ class PlaylistCommands:
         async with self._changing(command.user_id) as store:
             name = await self._existing_name(store, command.user_id, command.playlist)
             await store.delete(command.user_id, name)
-        return ac.Done(f"Deleted your playlist **{name}**.")
+        return ac.Done(t("playlist.deleted", name=name))
 
     async def add(self, command: ac.AddToPlaylist) -> ac.Done:
         """Add what the query loads (a search: its best result), else the current track;
@@ -172,12 +175,23 @@ class PlaylistCommands:
             added = new[:room]
             tracks += [stored_track(t) for t in added]
             await store.save(command.user_id, existing or name, tracks)
-        what = f"**{added[0].title}**" if len(added) == 1 else _tracks(len(added))
-        message = f"Added {what} to **{existing or name}**"
-        message += f" ({_tracks(len(tracks))})." if existing else " (a new playlist)."
+        name = existing or name
+        message = (
+            t("playlist.added_one", title=added[0].title, name=name)
+            if len(added) == 1
+            else t("playlist.added_many", tracks=_tracks(len(added)), name=name)
+        )
+        size = _tracks(len(tracks)) if existing else t("playlist.new_playlist")
+        message = t("playlist.added", added=message, size=size)
         if len(added) < len(new):
-            message += f" {len(new) - len(added)} did not fit: playlists hold up to "
-            message += f"{self.limits.tracks_per_playlist} tracks."
+            message = sentences(
+                message,
+                t(
+                    "playlist.added_partly",
+                    left_out=len(new) - len(added),
+                    limit=self.limits.tracks_per_playlist,
+                ),
+            )
         return ac.Done(message)
 
     async def remove(self, command: ac.RemoveFromPlaylist) -> ac.Done:
@@ -186,20 +200,20 @@ class PlaylistCommands:
             name = await self._existing_name(store, command.user_id, command.playlist)
             tracks = (await self._load(store, command.user_id, name)).tracks
             if not 1 <= command.position <= len(tracks):
+                if not tracks:
+                    raise UserError("playlist.empty", name=name)
                 raise UserError(
-                    f"Position {command.position} is not in **{name}**: choose 1 to {len(tracks)}."
-                    if tracks
-                    else f"**{name}** is empty."
+                    "playlist.bad_position", position=command.position, name=name, size=len(tracks)
                 )
             removed = tracks.pop(command.position - 1)
             await store.save(command.user_id, name, tracks)
-        return ac.Done(f"Removed **{removed.title}** from **{name}**.")
+        return ac.Done(t("playlist.removed", title=removed.title, name=name))
 
     # -- helpers --------------------------------------------------------------
 
     def _store_or_refuse(self) -> PlaylistStore:
         if self._store is None:
-            raise ServiceUnavailable("Saved playlists need the bot's database, which is off.")
+            raise ServiceUnavailable("playlist.no_database")
         return self._store
 
     @asynccontextmanager
@@ -238,10 +252,7 @@ class PlaylistCommands:
         if not command.query:
             current = self.service.session(command.guild_id).queue.current
             if current is None:
-                raise UserError(
-                    "Nothing is playing. Name a song or link to add in `query`, "
-                    "or add while it plays."
-                )
+                raise UserError("playlist.nothing_to_add")
             return [current]
         policy = await self.service.policy(command.guild_id)
         loaded = await self.service.loader.load(
@@ -250,5 +261,5 @@ class PlaylistCommands:
         return loaded.tracks[:1] if loaded.is_search else loaded.tracks
 
 
-def _tracks(count: int) -> str:
-    return f"{count} track" if count == 1 else f"{count} tracks"
+def _tracks(count: int) -> Text:
+    return plural(count, "common.track", "common.tracks")

@@ -27,6 +27,7 @@ from bot.music.lyrics import Lyrics
 
 __all__ = [
     "LYRICS_PLUGIN",
+    "SEGMENT_NAMES",
     "SPONSORBLOCK_CATEGORIES",
     "SPONSORBLOCK_PLUGIN",
     "clear_sponsorblock",
@@ -38,20 +39,29 @@ SPONSORBLOCK_PLUGIN = "sponsorblock"
 LYRICS_PLUGIN = "lavalyrics"
 
 SPONSORBLOCK_CATEGORIES: dict[str, str] = {
-    "sponsor": "Sponsors",
-    "selfpromo": "Self-promotion",
-    "interaction": "Subscribe reminders",
-    "intro": "Intros",
-    "outro": "Outros",
-    "music_offtopic": "Non-music parts",
+    "sponsor": "sponsorblock.category.sponsor",
+    "selfpromo": "sponsorblock.category.selfpromo",
+    "interaction": "sponsorblock.category.interaction",
+    "intro": "sponsorblock.category.intro",
+    "outro": "sponsorblock.category.outro",
+    "music_offtopic": "sponsorblock.category.music_offtopic",
 }
-"""The SponsorBlock categories a guild can skip, with their labels (the plugin's names)."""
+"""The SponsorBlock categories a guild can skip (the plugin's names), with their labels' keys."""
+SEGMENT_NAMES: dict[str, str] = {
+    "sponsor": "sponsorblock.segment.sponsor",
+    "selfpromo": "sponsorblock.segment.selfpromo",
+    "interaction": "sponsorblock.segment.interaction",
+    "intro": "sponsorblock.segment.intro",
+    "outro": "sponsorblock.segment.outro",
+    "music_offtopic": "sponsorblock.segment.music_offtopic",
+}
+"""How a sentence names each category's segments ("will skip: sponsors, intros")."""
 
 
 def _player_path(player: mafic.Player[Any], route: str) -> tuple[mafic.Node[Any], str]:
     node = player.node
     if node.session_id is None:
-        raise ServiceUnavailable("The music server is reconnecting. Try again in a moment.")
+        raise ServiceUnavailable("service.node_reconnecting")
     return node, f"sessions/{node.session_id}/players/{player.guild.id}/{route}"
 
 

@@ -29,6 +29,7 @@ from bot.db.play_stats import PlayStatsStore
 from bot.db.playlists import PlaylistStore
 from bot.errors import NothingPlaying, NotInVoice, ServiceUnavailable, UserError
 from bot.events import QueueEnded, TrackFailed
+from bot.i18n import Text, t
 from bot.messages import NowPlayingUpdate
 from bot.music.queue import QueueFull
 from bot.music.source_policy import SourcePolicy
@@ -159,19 +160,14 @@ class PlaybackService:
             if session is not None and session.queue.current is not None:
                 self.recovery.mark_lost(session)
                 await self.changed(session, "node_error")
-            raise ServiceUnavailable(
-                "The music server didn't answer; I'm reconnecting. Try again in a moment."
-            ) from None
+            raise ServiceUnavailable("service.node_failed") from None
 
     async def _handle(self, command: Any) -> Any:
         if not self.ready.is_set():
             try:
                 await asyncio.wait_for(self.ready.wait(), self.ready_timeout)
             except TimeoutError:
-                raise ServiceUnavailable(
-                    "I'm still starting up: no music server is connected yet. "
-                    "Try again in a moment."
-                ) from None
+                raise ServiceUnavailable("service.starting_up") from None
         if isinstance(command, ac.Search):
             return await self.search(command)
         if isinstance(command, ac.ShowHistory):
@@ -202,13 +198,13 @@ class PlaybackService:
         if command.voice_channel_id is None:
             raise NotInVoice()
         if bot_channel is not None and bot_channel != command.voice_channel_id:
-            raise UserError(f"You need to be in my voice channel, <#{bot_channel}>.")
+            raise UserError("errors.join_my_channel", channel=f"<#{bot_channel}>")
         return session
 
     def require_playing(self, command: ac.VoiceCommand) -> tuple[GuildSession, mafic.Player[Any]]:
         session = self.require_same_channel(command)
         if session.rebuild_pending:
-            raise ServiceUnavailable("I'm reconnecting to the music server. Try again in a moment.")
+            raise ServiceUnavailable("service.reconnecting")
         player = self.voice.player(command.guild_id)
         if session.queue.current is None or player is None:
             raise NothingPlaying()
@@ -247,7 +243,7 @@ class PlaybackService:
             and self.voice.listeners(command.guild_id, bot_channel) > 0
         )
         if busy_elsewhere:
-            raise UserError(f"I'm playing in <#{bot_channel}> right now. Join me there.")
+            raise UserError("service.busy_elsewhere", channel=f"<#{bot_channel}>")
 
     async def enqueue(
         self,
@@ -302,9 +298,7 @@ class PlaybackService:
             return tracks
         kept = [t for t in tracks if t.is_stream or t.length_ms <= limit * 1000]
         if not kept:
-            raise UserError(
-                f"That track is longer than this server's limit of {format_duration(limit * 1000)}."
-            )
+            raise UserError("service.track_too_long", limit=format_duration(limit * 1000))
         return kept
 
     async def start_next(
@@ -340,7 +334,7 @@ class PlaybackService:
                 )
             except mafic.HTTPBadRequest as exc:
                 logger.warning("Lavalink refused to play {!r}: {}", track.title, exc)
-                await self._failed(session, track, "The music server could not play it.")
+                await self._failed(session, track, t("events.could_not_play"))
                 if session.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
                     return False
                 finished = False
@@ -356,7 +350,7 @@ class PlaybackService:
                 return True
             except mafic.HTTPException as exc:  # a 5xx while loading this track
                 logger.warning("Lavalink failed to play {!r}: {}", track.title, exc)
-                await self._failed(session, track, "The music server could not play it.")
+                await self._failed(session, track, t("events.could_not_play"))
                 if session.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
                     return False
                 finished = False
@@ -425,7 +419,7 @@ class PlaybackService:
         session = self.sessions.get(guild_id)
         if session is None or session.queue.current is None:
             return
-        await self._failed(session, session.queue.current, message)
+        await self._failed(session, session.queue.current, t("events.server_said", message=message))
 
     async def on_track_stuck(self, guild_id: int) -> None:
         """A stuck track is skipped."""
@@ -445,7 +439,7 @@ class PlaybackService:
         if self.persistence is not None:
             self.persistence.moved(session)
 
-    async def _failed(self, session: GuildSession, track: QueuedTrack, message: str) -> None:
+    async def _failed(self, session: GuildSession, track: QueuedTrack, reason: Text) -> None:
         session.failures_in_a_row += 1
         await self.bus.publish(
             Channel.TO_DISCORD,
@@ -453,7 +447,7 @@ class PlaybackService:
                 guild_id=session.guild_id,
                 text_channel_id=session.text_channel_id,
                 title=track.title,
-                reason=message,
+                reason=reason,
             ),
         )
 
@@ -474,7 +468,7 @@ class PlaybackService:
             QueueEnded(
                 guild_id=session.guild_id,
                 text_channel_id=session.text_channel_id,
-                reason=f"{MAX_FAILURES_IN_A_ROW} tracks in a row failed to play, so I stopped.",
+                reason=t("events.gave_up", count=MAX_FAILURES_IN_A_ROW),
             ),
         )
         self.schedule_idle(session)

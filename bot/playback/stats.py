@@ -13,6 +13,7 @@ from bot import audio_commands as ac
 from bot.db.play_stats import PlayStatsStore
 from bot.db.timestamps import utcnow
 from bot.errors import ServiceUnavailable
+from bot.i18n import t
 
 TOP = 5
 
@@ -25,7 +26,7 @@ class StatsCommands:
 
     def _store_or_refuse(self) -> PlayStatsStore:
         if self._store is None:
-            raise ServiceUnavailable("Stats need the bot's database, which is off.")
+            raise ServiceUnavailable("stats.no_database")
         return self._store
 
     async def show(self, command: ac.ShowStats) -> ac.StatsReport:
@@ -50,8 +51,5 @@ class StatsCommands:
         """Leave the user's plays out of /stats, or count them again."""
         await self._store_or_refuse().set_opted_out(command.user_id, command.opted_out)
         if command.opted_out:
-            return ac.Done(
-                "You're opted out: your plays no longer count in `/stats` on any server. "
-                "They stay in `/history` and autoplay. `/stats optin` undoes this."
-            )
-        return ac.Done("You're opted in again: your plays count in `/stats`.")
+            return ac.Done(t("stats.opted_out"))
+        return ac.Done(t("stats.opted_in"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import audio_commands as ac
+from bot.i18n import t
 
 if TYPE_CHECKING:
     from bot.playback.service import PlaybackService
@@ -27,4 +28,4 @@ async def stay_connected_changed(
         idle = session.queue.current is None or service.voice.listeners(guild_id, bot_channel) == 0
         if idle:
             service.schedule_idle(session)
-    return ac.Done("24/7 is on." if command.enabled else "24/7 is off.")
+    return ac.Done(t("stay.on" if command.enabled else "stay.off"))

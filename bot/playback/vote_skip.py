@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot import audio_commands as ac
 from bot.errors import UserError
+from bot.i18n import t
 from bot.music.votes import VoteBook
 
 if TYPE_CHECKING:
@@ -44,10 +45,10 @@ class VoteSkip:
         count = f"{tally.votes}/{tally.needed}"
         if tally.passed:
             done = await self._skip(command)
-            return ac.Done(f"Vote passed ({count}). {done.message}")
+            return ac.Done(t("vote.passed", count=count, then=done.text))
         if tally.repeated:
-            raise UserError(f"You already voted to skip this track ({count} votes).")
-        return ac.Done(f"Vote to skip **{track.title}**: {count} votes.")
+            raise UserError("vote.already_voted", count=count)
+        return ac.Done(t("vote.counted", title=track.title, count=count))
 
     def track_changed(self, guild_id: int) -> None:
         """A new track (or none) plays: the open vote is over."""

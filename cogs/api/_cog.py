@@ -89,7 +89,7 @@ class ApiCog(commands.Cog, name="api"):
         """Queue end and node lost, from `discord-bot:to-discord`."""
         if isinstance(event, QueueEnded):
             self.webhooks.emit(
-                "queue_end", {"guild_id": str(event.guild_id), "reason": event.reason}
+                "queue_end", {"guild_id": str(event.guild_id), "reason": event.reason.english}
             )
         elif isinstance(event, NodeLost):
             self.webhooks.emit("node_lost", {"guild_id": str(event.guild_id)})

@@ -83,24 +83,19 @@ class DiscordVoice:
         guild = self._guild(guild_id)
         channel = guild.get_channel(channel_id) if guild is not None else None
         if guild is None or not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
-            raise UserError("I can't find that voice channel.")
+            raise UserError("voice.channel_not_found")
         self._check_permissions(guild, channel)
         try:
             return await asyncio.wait_for(self._join(guild, channel), CONNECT_TIMEOUT)
         except mafic.NoNodesAvailable:
-            raise ServiceUnavailable(
-                "No music server is connected right now. Try again in a moment."
-            ) from None
+            raise ServiceUnavailable("service.no_node_yet") from None
         except TimeoutError:
             logger.warning("voice connection to {} in guild {} timed out", channel_id, guild_id)
             await self.disconnect(guild_id)
-            raise ServiceUnavailable(
-                "I couldn't connect to voice in time (Discord may be limiting how fast I can "
-                "join). Try again in a minute."
-            ) from None
+            raise ServiceUnavailable("voice.connect_timeout") from None
         except discord.ClientException as exc:
             logger.warning("voice connect refused in guild {}: {}", guild_id, exc)
-            raise ServiceUnavailable("I couldn't join voice. Try again in a moment.") from None
+            raise ServiceUnavailable("voice.join_failed") from None
 
     async def _join(
         self, guild: discord.Guild, channel: discord.VoiceChannel | discord.StageChannel
@@ -154,12 +149,12 @@ class DiscordVoice:
             return  # not cached yet: Discord will refuse if we may not join
         perms = channel.permissions_for(me)
         if not perms.view_channel or not perms.connect:
-            raise UserError(f"I can't join {channel.mention}: I'm missing the Connect permission.")
+            raise UserError("voice.no_connect", channel=channel.mention)
         if not perms.speak:
-            raise UserError(f"I can't play in {channel.mention}: I'm missing the Speak permission.")
+            raise UserError("voice.no_speak", channel=channel.mention)
         full = channel.user_limit and len(channel.members) >= channel.user_limit
         if full and not perms.move_members:
-            raise UserError(f"{channel.mention} is full.")
+            raise UserError("voice.full", channel=channel.mention)
 
     async def disconnect(self, guild_id: int) -> None:
         """Leave voice (mafic destroys the Lavalink player) and wait until Discord confirms.

@@ -14,6 +14,8 @@ from bot.audio_commands import Ping, PingResult
 from bot.bus import Channel, Subscription
 from bot.command_tree import record_command
 from bot.events import NodeLost, QueueEnded, TrackFailed, VoiceMembersChanged
+from bot.i18n import t, tr
+from bot.i18n.reader import guild_locale, interaction_locale
 from cogs.gateway import render
 from cogs.gateway.command_path import ask_audio
 from cogs.gateway.now_playing import NowPlayingMessages
@@ -80,16 +82,17 @@ class GatewayCog(commands.Cog, name="gateway"):
         )
 
     async def on_audio_event(self, event: Any) -> None:
-        """Post the audio side's announcements in the guild's music channel."""
+        """Post the audio side's announcements in the guild's music channel, in its language."""
         if isinstance(event, TrackFailed):
             title = render.clip(render.escape(event.title), 100)
-            text = f"⚠️ Couldn't play **{title}**: {event.reason}"
+            message = t("events.track_failed", title=title, reason=event.reason)
         elif isinstance(event, QueueEnded | NodeLost):
-            text = event.reason
+            message = event.reason
         else:
             return
         if event.text_channel_id is None:
             return
+        text = message.render(await guild_locale(self.bot, event.guild_id))
         channel = self.bot.get_partial_messageable(event.text_channel_id, guild_id=event.guild_id)
         try:
             await channel.send(embed=render.message_embed(render.clip(text, 4000)))
@@ -102,12 +105,17 @@ class GatewayCog(commands.Cog, name="gateway"):
         result: PingResult = await ask_audio(
             self.bot, Ping(guild_id=interaction.guild_id or 0, user_id=interaction.user.id)
         )
-        embed = discord.Embed(title="Pong", colour=discord.Colour.green())
+        locale = await interaction_locale(interaction)
+        embed = discord.Embed(title=tr(locale, "ping.title"), colour=discord.Colour.green())
         latency = self.bot.latency
         with contextlib.suppress(ValueError, OverflowError):
-            embed.add_field(name="Gateway", value=f"{latency * 1000:.0f} ms")
+            embed.add_field(name=tr(locale, "ping.gateway"), value=f"{latency * 1000:.0f} ms")
         nodes = "\n".join(
-            f"{'🟢' if n.available else '🔴'} {n.label} ({n.players} players)" for n in result.nodes
+            f"{'🟢' if n.available else '🔴'} "
+            + tr(locale, "ping.node", label=n.label, players=n.players)
+            for n in result.nodes
         )
-        embed.add_field(name="Music nodes", value=nodes or "none configured", inline=False)
+        embed.add_field(
+            name=tr(locale, "ping.nodes"), value=nodes or tr(locale, "ping.no_nodes"), inline=False
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)

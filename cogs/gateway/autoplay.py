@@ -11,6 +11,9 @@ from discord.ext import commands
 from bot import audio_commands as ac
 from bot.command_tree import defer_public
 from bot.errors import UserError
+from bot.i18n import sentences, t, tr
+from bot.i18n.reader import interaction_locale
+from bot.i18n.translator import localized_choice
 from bot.music.autoplay import AutoplayMode
 from cogs.gateway import render
 from cogs.gateway.command_path import ask_audio, member_voice_channel
@@ -19,18 +22,18 @@ if TYPE_CHECKING:
     from bot.app import MusicBot
 
 EXPLAINED: dict[str, str] = {
-    AutoplayMode.OFF: "Autoplay is **off**: playback stops when the queue ends.",
-    AutoplayMode.SIMILAR: "Autoplay: **similar songs** to the last one when the queue ends.",
-    AutoplayMode.ARTIST: "Autoplay: **more by the same artist** when the queue ends.",
-    AutoplayMode.GENRE: "Autoplay: **the same genre** when the queue ends.",
-    AutoplayMode.MIXED: "Autoplay: **a mix** of similar songs, the artist and the genre.",
+    AutoplayMode.OFF: "autoplay.explained.off",
+    AutoplayMode.SIMILAR: "autoplay.explained.similar",
+    AutoplayMode.ARTIST: "autoplay.explained.artist",
+    AutoplayMode.GENRE: "autoplay.explained.genre",
+    AutoplayMode.MIXED: "autoplay.explained.mixed",
 }
 MODE_CHOICES = [
-    app_commands.Choice(name="Off", value=AutoplayMode.OFF.value),
-    app_commands.Choice(name="Similar songs", value=AutoplayMode.SIMILAR.value),
-    app_commands.Choice(name="Same artist", value=AutoplayMode.ARTIST.value),
-    app_commands.Choice(name="Same genre", value=AutoplayMode.GENRE.value),
-    app_commands.Choice(name="Mixed", value=AutoplayMode.MIXED.value),
+    localized_choice("choice.autoplay.off", "Off", AutoplayMode.OFF.value),
+    localized_choice("choice.autoplay.similar", "Similar songs", AutoplayMode.SIMILAR.value),
+    localized_choice("choice.autoplay.artist", "Same artist", AutoplayMode.ARTIST.value),
+    localized_choice("choice.autoplay.genre", "Same genre", AutoplayMode.GENRE.value),
+    localized_choice("choice.autoplay.mixed", "Mixed", AutoplayMode.MIXED.value),
 ]
 
 
@@ -51,11 +54,13 @@ class AutoplayCommands(commands.Cog, name="autoplay"):
         guild_id = interaction.guild_id or 0
         settings = self.bot.guild_settings
         if settings is None:
-            raise UserError("Autoplay needs the database, which is not configured.")
+            raise UserError("autoplay.no_database")
+        locale = await interaction_locale(interaction)
         if mode is None:
             current = (await settings.get(guild_id)).autoplay_mode
+            shown = tr(locale, EXPLAINED[current]) if current in EXPLAINED else current
             await interaction.response.send_message(
-                embed=render.message_embed(EXPLAINED.get(current, current)), ephemeral=True
+                embed=render.message_embed(shown), ephemeral=True
             )
             return
         self._require_listener(interaction)
@@ -65,17 +70,17 @@ class AutoplayCommands(commands.Cog, name="autoplay"):
             and flags is not None
             and not await flags.is_enabled("autoplay", guild_id)
         ):
-            raise UserError("Autoplay is turned off on this server.")
+            raise UserError("autoplay.disabled")
         await defer_public(interaction)  # starting right away may take a search or two
         await settings.update(guild_id, autoplay_mode=mode.value)
         started: bool = await ask_audio(
             self.bot,
             ac.AutoplayChanged(guild_id=guild_id, user_id=interaction.user.id, mode=mode.value),
         )
-        text = EXPLAINED[mode.value]
+        text = t(EXPLAINED[mode.value])
         if started:
-            text += " Starting now."
-        await interaction.edit_original_response(embed=render.message_embed(text))
+            text = sentences(text, t("autoplay.starting"))
+        await interaction.edit_original_response(embed=render.message_embed(text.render(locale)))
 
     def _require_listener(self, interaction: discord.Interaction[Any]) -> None:
         """Members in the bot's voice channel may switch it (or anywhere in voice while
@@ -85,9 +90,9 @@ class AutoplayCommands(commands.Cog, name="autoplay"):
             return
         member_channel = member_voice_channel(interaction)
         if member_channel is None:
-            raise UserError("Join a voice channel to change autoplay.")
+            raise UserError("autoplay.join_voice")
         guild = interaction.guild
         me = guild.me if guild is not None else None
         bot_channel = me.voice.channel if me is not None and me.voice is not None else None
         if bot_channel is not None and bot_channel.id != member_channel:
-            raise UserError(f"You need to be in my voice channel, <#{bot_channel.id}>.")
+            raise UserError("errors.join_my_channel", channel=f"<#{bot_channel.id}>")

@@ -11,6 +11,7 @@ from bot import audio_commands as ac
 from bot.bus import Channel
 from bot.command_tree import defer_public
 from bot.errors import UserError
+from bot.i18n.reader import interaction_locale
 from bot.music.permissions import MemberRights
 from cogs.gateway import render
 
@@ -56,7 +57,7 @@ async def ask_audio(bot: MusicBot, command: Any, *, timeout: float | None = None
 def voice_command(interaction: discord.Interaction[Any], cls: type, **fields: Any) -> Any:
     """Build a command for the invoking member, with where they are in voice."""
     if interaction.guild_id is None:
-        raise UserError("Music commands work in servers, not in DMs.")
+        raise UserError("errors.guild_only")
     return cls(
         guild_id=interaction.guild_id,
         user_id=interaction.user.id,
@@ -83,7 +84,7 @@ async def run_voice_command(
     except TimeoutError:
         await defer_public(interaction)
         done = await task
-    embed = render.message_embed(done.message)
+    embed = render.message_embed(done.text.render(await interaction_locale(interaction)))
     if interaction.response.is_done():
         await interaction.edit_original_response(embed=embed)
     else:

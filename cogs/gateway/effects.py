@@ -13,9 +13,12 @@ from bot import audio_commands as ac
 from bot.bus import Channel, Subscription
 from bot.command_tree import defer_public
 from bot.events import SegmentSkipped, SegmentsLoaded
-from bot.music.filters import BASS_BOOST_LEVELS, SPEED_RANGE
+from bot.i18n import DEFAULT_LOCALE, Text, plural, t, tr
+from bot.i18n.reader import guild_locale, interaction_locale
+from bot.i18n.translator import localized_choice
+from bot.music.filters import SPEED_RANGE
 from bot.music.timefmt import format_duration
-from bot.playback.plugins import SPONSORBLOCK_CATEGORIES
+from bot.playback.plugins import SEGMENT_NAMES, SPONSORBLOCK_CATEGORIES
 from cogs.gateway import render
 from cogs.gateway.command_path import ask_audio, run_voice_command
 from cogs.gateway.lyrics_pager import LyricsPager
@@ -28,13 +31,23 @@ ANNOUNCE_FOR_S = 30.0
 
 SpeedFactor = app_commands.Range[float, SPEED_RANGE[0], SPEED_RANGE[1]]
 CATEGORY_HELP = {
-    "sponsor": "Paid promotions and ads",
-    "selfpromo": "Merch, donations, shout-outs",
-    "interaction": "Like/subscribe reminders",
-    "intro": "Intro animations and pauses",
-    "outro": "End cards and credits",
-    "music_offtopic": "Non-music parts of music videos",
+    "sponsor": "sponsorblock.help.sponsor",
+    "selfpromo": "sponsorblock.help.selfpromo",
+    "interaction": "sponsorblock.help.interaction",
+    "intro": "sponsorblock.help.intro",
+    "outro": "sponsorblock.help.outro",
+    "music_offtopic": "sponsorblock.help.music_offtopic",
 }
+BASS_BOOST_CHOICES = [
+    localized_choice("choice.bassboost.low", "low", "low"),
+    localized_choice("choice.bassboost.medium", "medium", "medium"),
+    localized_choice("choice.bassboost.high", "high", "high"),
+]
+
+
+def _help(category: str) -> str:
+    """A category's explanation in English, the commands' own language."""
+    return tr(DEFAULT_LOCALE, CATEGORY_HELP[category])
 
 
 @app_commands.guild_only()
@@ -74,9 +87,7 @@ class EffectsCommands(commands.Cog, name="effects"):
 
     @filter.command(name="bassboost", description="More bass")
     @app_commands.describe(level="How much more")
-    @app_commands.choices(
-        level=[app_commands.Choice(name=level, value=level) for level in BASS_BOOST_LEVELS]
-    )
+    @app_commands.choices(level=BASS_BOOST_CHOICES)
     async def bassboost(self, interaction: discord.Interaction[Any], level: str = "medium") -> None:
         """Bass boost, low to high."""
         await self._effect(interaction, f"bassboost_{level}")
@@ -138,12 +149,12 @@ class EffectsCommands(commands.Cog, name="effects"):
     @sponsorblock.command(name="skip", description="Choose which segments to skip")
     @app_commands.rename(interaction_="interaction")
     @app_commands.describe(
-        sponsor=CATEGORY_HELP["sponsor"],
-        selfpromo=CATEGORY_HELP["selfpromo"],
-        interaction_=CATEGORY_HELP["interaction"],
-        intro=CATEGORY_HELP["intro"],
-        outro=CATEGORY_HELP["outro"],
-        music_offtopic=CATEGORY_HELP["music_offtopic"],
+        sponsor=_help("sponsor"),
+        selfpromo=_help("selfpromo"),
+        interaction_=_help("interaction"),
+        intro=_help("intro"),
+        outro=_help("outro"),
+        music_offtopic=_help("music_offtopic"),
     )
     async def sponsorblock_skip(
         self,
@@ -182,12 +193,14 @@ class EffectsCommands(commands.Cog, name="effects"):
     async def sponsorblock_show(self, interaction: discord.Interaction[Any]) -> None:
         """The guild's categories, or why they can't apply."""
         status = await self._status(interaction)
+        locale = await interaction_locale(interaction)
         lines = [
-            f"{'✅' if name in status.categories else '▫️'} **{label}**: {CATEGORY_HELP[name]}"
+            f"{'✅' if name in status.categories else '▫️'} "
+            f"**{tr(locale, label)}**: {tr(locale, CATEGORY_HELP[name])}"
             for name, label in SPONSORBLOCK_CATEGORIES.items()
         ]
         if status.problem:
-            lines.append(f"\n⚠️ {status.problem}")
+            lines.append(f"\n⚠️ {status.problem.render(locale)}")
         embed = discord.Embed(
             title="SponsorBlock", description="\n".join(lines), colour=render.ACCENT
         )
@@ -211,7 +224,8 @@ class EffectsCommands(commands.Cog, name="effects"):
                 categories=categories,
             ),
         )
-        await interaction.response.send_message(embed=render.message_embed(done.message))
+        text = done.text.render(await interaction_locale(interaction))
+        await interaction.response.send_message(embed=render.message_embed(text))
 
     # -- /lyrics --------------------------------------------------------------
 
@@ -223,7 +237,7 @@ class EffectsCommands(commands.Cog, name="effects"):
             self.bot,
             ac.ShowLyrics(guild_id=interaction.guild_id or 0, user_id=interaction.user.id),
         )
-        view = LyricsPager(self.bot, result)
+        view = LyricsPager(self.bot, result, await interaction_locale(interaction))
         await interaction.edit_original_response(embed=view.first_page(), view=view)
 
     # -- SponsorBlock announcements -------------------------------------------
@@ -231,22 +245,28 @@ class EffectsCommands(commands.Cog, name="effects"):
     async def on_audio_event(self, event: Any) -> None:
         """Say briefly what SponsorBlock found or skipped; the message removes itself."""
         if isinstance(event, SegmentsLoaded):
-            what = ", ".join(SPONSORBLOCK_CATEGORIES.get(c, c).lower() for c in event.categories)
-            count = "1 segment" if event.count == 1 else f"{event.count} segments"
-            text = f"⏭️ SponsorBlock will skip {count} in this track ({what})."
+            what = tuple(_segment_name(c) for c in event.categories)
+            message = plural(
+                event.count, "sponsorblock.found_one", "sponsorblock.found_many", categories=what
+            )
         elif isinstance(event, SegmentSkipped):
-            label = SPONSORBLOCK_CATEGORIES.get(event.category, event.category).lower()
             span = f"{_clock(event.start_ms)}–{_clock(event.end_ms)}"
-            text = f"⏭️ Skipped {label} ({span})."
+            message = t("sponsorblock.skipped", segment=_segment_name(event.category), span=span)
         else:
             return
         if event.text_channel_id is None:
             return
+        text = message.render(await guild_locale(self.bot, event.guild_id))
         channel = self.bot.get_partial_messageable(event.text_channel_id, guild_id=event.guild_id)
         try:
             await channel.send(embed=render.message_embed(text), delete_after=ANNOUNCE_FOR_S)
         except discord.HTTPException as exc:
             logger.warning("could not announce SponsorBlock in {}: {}", event.text_channel_id, exc)
+
+
+def _segment_name(category: str) -> Text | str:
+    key = SEGMENT_NAMES.get(category)
+    return t(key) if key else category
 
 
 def _clock(ms: int) -> str:

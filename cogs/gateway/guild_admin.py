@@ -18,8 +18,11 @@ from discord.ext import commands
 from bot import audio_commands as ac
 from bot.command_tree import defer_public
 from bot.db.errors import InvalidSettingError
-from bot.db.guild_settings import AUTOPLAY_MODES, GuildSettings
+from bot.db.guild_settings import GuildSettings
 from bot.errors import UserError
+from bot.i18n import AUTO, DEFAULT_LOCALE, Text, catalog, t, tr
+from bot.i18n.reader import forget_locale, interaction_locale
+from bot.i18n.translator import localized_choice
 from bot.music.sources import SOURCES, source_named
 from bot.music.timefmt import format_duration, parse_seek
 from cogs.gateway import render
@@ -32,68 +35,100 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SettingSpec:
-    """One guild setting as /settings shows it: its option name, label and display."""
+    """One guild setting as /settings shows it: its option name, label key and display."""
 
     field: str
     option: str
     label: str
-    show: Callable[[Any], str]
-    unit: str = ""
-    """How the option's number is read, for validation messages (e.g. "in seconds")."""
+    """The catalog key of the setting's name."""
+    show: Callable[[Any], Text]
+    unit: str | None = None
+    """The catalog key saying how the option's number is read (e.g. "in seconds")."""
 
 
-def _on_off(value: bool) -> str:
-    return "on" if value else "off"
+def _on_off(value: bool) -> Text:
+    return t("settings.on" if value else "settings.off")
+
+
+def _language(value: str) -> Text:
+    if value == AUTO:
+        return t("settings.language_auto")
+    return t("settings.raw", value=language_name(value))
+
+
+def language_name(locale: str) -> str:
+    """A catalog locale's name as its speakers write it ("Deutsch")."""
+    return catalog().lookup(locale, "meta.name") or locale
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "dj_role_id",
         "dj_role",
-        "DJ role",
-        lambda v: f"<@&{v}>" if v else "none: requesters and admins only",
+        "settings.label.dj_role",
+        lambda v: t("settings.raw", value=f"<@&{v}>") if v else t("settings.no_dj_role"),
     ),
     SettingSpec(
         "announce_channel_id",
         "announce_channel",
-        "Announce channel",
-        lambda v: f"<#{v}>" if v else "where /play was used",
+        "settings.label.announce_channel",
+        lambda v: t("settings.raw", value=f"<#{v}>") if v else t("settings.no_announce_channel"),
     ),
-    SettingSpec("stay_247", "stay_247", "24/7", _on_off),
-    SettingSpec("autoplay_mode", "autoplay", "Autoplay", str),
+    SettingSpec("stay_247", "stay_247", "settings.label.stay_247", _on_off),
     SettingSpec(
-        "max_queue_length", "max_queue_length", "Max queue length", lambda v: f"{v} tracks"
+        "autoplay_mode", "autoplay", "settings.label.autoplay", lambda v: t(AUTOPLAY_NAMES[v])
+    ),
+    SettingSpec(
+        "max_queue_length",
+        "max_queue_length",
+        "settings.label.max_queue_length",
+        lambda v: t("render.track_count", count=v),
     ),
     SettingSpec(
         "max_track_length_s",
         "max_track_length",
-        "Max track length",
-        lambda v: format_duration(v * 1000) if v else "no limit",
-        unit="in seconds",
+        "settings.label.max_track_length",
+        lambda v: (
+            t("settings.raw", value=format_duration(v * 1000)) if v else t("settings.no_limit")
+        ),
+        unit="settings.in_seconds",
     ),
     SettingSpec(
-        "vote_skip_ratio", "vote_skip", "Vote-skip", lambda v: f"{round(v * 100)}% of listeners"
+        "vote_skip_ratio",
+        "vote_skip",
+        "settings.label.vote_skip",
+        lambda v: t("settings.vote_share", percent=round(v * 100)),
     ),
     SettingSpec(
         "default_source",
         "default_source",
-        "Default source",
-        lambda v: SOURCES[v].label if v in SOURCES else v,
+        "settings.label.default_source",
+        lambda v: t("settings.raw", value=SOURCES[v].label if v in SOURCES else v),
     ),
-    SettingSpec("default_volume", "default_volume", "Default volume", lambda v: f"{v}%"),
+    SettingSpec(
+        "default_volume",
+        "default_volume",
+        "settings.label.default_volume",
+        lambda v: t("settings.raw", value=f"{v}%"),
+    ),
+    SettingSpec("language", "language", "settings.label.language", _language),
 )
 SPECS = {spec.field: spec for spec in SETTINGS}
 
 
-def settings_embed(settings: GuildSettings, *, changed: tuple[str, ...] = ()) -> discord.Embed:
+def settings_embed(
+    settings: GuildSettings, locale: str, *, changed: tuple[str, ...] = ()
+) -> discord.Embed:
     """Every setting of the guild; `changed` (field names) are marked."""
     embed = discord.Embed(
-        title="Settings updated" if changed else "Server settings", colour=render.ACCENT
+        title=tr(locale, "settings.updated" if changed else "settings.title"),
+        colour=render.ACCENT,
     )
     for spec in SETTINGS:
         mark = " ✏️" if spec.field in changed else ""
-        embed.add_field(name=spec.label + mark, value=spec.show(getattr(settings, spec.field)))
-    embed.set_footer(text="Change with /settings set or /settings reset (needs Manage Server)")
+        value = spec.show(getattr(settings, spec.field)).render(locale)
+        embed.add_field(name=tr(locale, spec.label) + mark, value=value)
+    embed.set_footer(text=tr(locale, "settings.footer"))
     return embed
 
 
@@ -101,19 +136,41 @@ def require_manage_server(interaction: discord.Interaction[Any]) -> None:
     """Refuse members who may not manage the server."""
     permissions = interaction.permissions
     if not (permissions.manage_guild or permissions.administrator):
-        raise UserError("Changing settings needs the **Manage Server** permission.")
+        raise UserError("settings.needs_manage_server")
 
 
 def parse_track_length(text: str) -> int:
     """`4:00`, `1:30:00` or `240` (seconds) → seconds; the store checks the bounds."""
     target = parse_seek(text)
     if target.relative:
-        raise UserError(f"I can't read `{text[:20]}` as a length. Try `10:00` or `600`.")
+        raise UserError("settings.bad_length", text=text[:20])
     return target.ms // 1000
 
 
-AUTOPLAY_CHOICES = [app_commands.Choice(name=mode, value=mode) for mode in sorted(AUTOPLAY_MODES)]
-RESET_CHOICES = [app_commands.Choice(name=spec.label, value=spec.field) for spec in SETTINGS]
+AUTOPLAY_NAMES = {
+    "artist": "settings.autoplay.artist",
+    "genre": "settings.autoplay.genre",
+    "mixed": "settings.autoplay.mixed",
+    "off": "settings.autoplay.off",
+    "similar": "settings.autoplay.similar",
+}
+AUTOPLAY_CHOICES = [
+    localized_choice("choice.autoplay.artist", "artist", "artist"),
+    localized_choice("choice.autoplay.genre", "genre", "genre"),
+    localized_choice("choice.autoplay.mixed", "mixed", "mixed"),
+    localized_choice("choice.autoplay.off", "off", "off"),
+    localized_choice("choice.autoplay.similar", "similar", "similar"),
+]
+LANGUAGE_CHOICES = [
+    localized_choice("choice.language.auto", "Each member's own Discord language", AUTO),
+    *(
+        app_commands.Choice(name=language_name(locale), value=locale)
+        for locale in catalog().locales
+    ),
+]
+RESET_CHOICES = [
+    localized_choice(spec.label, tr(DEFAULT_LOCALE, spec.label), spec.field) for spec in SETTINGS
+]
 
 
 class GuildAdmin(commands.Cog, name="guild_admin"):
@@ -128,7 +185,7 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
 
     def _cache(self) -> GuildSettingsCache:
         if self.bot.guild_settings is None:
-            raise UserError("Settings need the database, which is not configured.")
+            raise UserError("settings.no_database")
         return self.bot.guild_settings
 
     async def _change(self, interaction: discord.Interaction[Any], **changes: Any) -> GuildSettings:
@@ -139,8 +196,14 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
         except InvalidSettingError as exc:
             spec = SPECS.get(exc.field)
             option = spec.option if spec else exc.field
-            unit = f" ({spec.unit})" if spec and spec.unit else ""
-            raise UserError(f"`{option}`{unit} {exc.reason}.") from None
+            if spec is not None and spec.unit is not None:
+                raise UserError(
+                    "settings.invalid_with_unit",
+                    option=option,
+                    unit=t(spec.unit),
+                    reason=exc.reason,
+                ) from None
+            raise UserError("settings.invalid", option=option, reason=exc.reason) from None
         user_id = interaction.user.id
         # The audio side acts on these now (idle timer, autoplay when idle), not at the next track.
         if "stay_247" in changes:
@@ -163,7 +226,7 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
         if mode in (None, "off") or flags is None:
             return
         if not await flags.is_enabled("autoplay", guild_id):
-            raise UserError("Autoplay is turned off on this server.")
+            raise UserError("autoplay.disabled")
 
     # -- vote-skip and 24/7 ---------------------------------------------------
 
@@ -184,10 +247,9 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
         if enabled is None:
             enabled = not (await self._cache().get(interaction.guild_id or 0)).stay_247
         await self._change(interaction, stay_247=enabled)
-        text = (
-            "24/7 is **on**: I stay in voice when the queue ends or everyone leaves."
-            if enabled
-            else "24/7 is **off**: I leave voice after being idle for a while."
+        text = tr(
+            await interaction_locale(interaction),
+            "settings.stay_on" if enabled else "settings.stay_off",
         )
         await interaction.response.send_message(embed=render.message_embed(text))
 
@@ -197,7 +259,10 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
     async def settings_show(self, interaction: discord.Interaction[Any]) -> None:
         """The current settings, to the member who asked."""
         current = await self._cache().get(interaction.guild_id or 0)
-        await interaction.response.send_message(embed=settings_embed(current), ephemeral=True)
+        locale = await interaction_locale(interaction)
+        await interaction.response.send_message(
+            embed=settings_embed(current, locale), ephemeral=True
+        )
 
     @settings.command(name="set", description="Change music settings (needs Manage Server)")
     @app_commands.describe(
@@ -210,8 +275,9 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
         vote_skip="Percent of listeners whose votes skip a song",
         default_source="Where searches go when no source is given",
         default_volume="Volume when playback starts (0-200)",
+        language="The language of my replies; automatic: each member's own",
     )
-    @app_commands.choices(autoplay=AUTOPLAY_CHOICES)
+    @app_commands.choices(autoplay=AUTOPLAY_CHOICES, language=LANGUAGE_CHOICES)
     async def settings_set(
         self,
         interaction: discord.Interaction[Any],
@@ -224,6 +290,7 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
         vote_skip: app_commands.Range[int, 0, 100] | None = None,
         default_source: str | None = None,
         default_volume: app_commands.Range[int, 0, 200] | None = None,
+        language: str | None = None,
     ) -> None:
         """Change the given settings together (all or none), then show them all."""
         require_manage_server(interaction)
@@ -241,15 +308,18 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
                 source_named(default_source).name if default_source is not None else None
             ),
             "default_volume": default_volume,
+            "language": language,
         }
         changes = {name: value for name, value in given.items() if value is not None}
         if not changes:
-            raise UserError("Give at least one setting to change; /settings show lists them.")
+            raise UserError("settings.nothing_given")
         await self._check_autoplay_allowed(interaction.guild_id or 0, autoplay)
         await defer_public(interaction)  # switching autoplay on may start a search or two
         updated = await self._change(interaction, **changes)
+        forget_locale(interaction)  # a new language applies to this very answer
+        locale = await interaction_locale(interaction)
         await interaction.edit_original_response(
-            embed=settings_embed(updated, changed=tuple(changes))
+            embed=settings_embed(updated, locale, changed=tuple(changes))
         )
 
     @settings_set.autocomplete("default_source")
@@ -276,4 +346,8 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
             await self._check_autoplay_allowed(guild_id, default)
         await defer_public(interaction)
         updated = await self._change(interaction, **{setting: default})
-        await interaction.edit_original_response(embed=settings_embed(updated, changed=(setting,)))
+        forget_locale(interaction)
+        locale = await interaction_locale(interaction)
+        await interaction.edit_original_response(
+            embed=settings_embed(updated, locale, changed=(setting,))
+        )

@@ -13,7 +13,10 @@ from loguru import logger
 from bot import audio_commands as ac
 from bot.bus import BusError
 from bot.command_tree import defer_public
-from bot.errors import UserError
+from bot.errors import NotInVoice, UserError
+from bot.i18n import tr
+from bot.i18n.reader import interaction_locale
+from bot.i18n.translator import localized_choice
 from bot.music.query import parse_query
 from bot.music.queue import LoopMode
 from bot.music.search_throttle import AutocompleteGate, Lookup, SearchRateLimit
@@ -34,6 +37,11 @@ if TYPE_CHECKING:
 
 AUTOCOMPLETE_TIMEOUT = 2.5
 SOURCE_HELP = "Where to search: YouTube, SoundCloud, Spotify ... (links ignore this)"
+LOOP_CHOICES = [
+    localized_choice("choice.loop.off", "off", LoopMode.OFF.value),
+    localized_choice("choice.loop.track", "track", LoopMode.TRACK.value),
+    localized_choice("choice.loop.queue", "queue", LoopMode.QUEUE.value),
+]
 
 
 @app_commands.guild_only()
@@ -73,11 +81,12 @@ class MusicCommands(commands.Cog, name="music"):
     ) -> None:
         command = voice_command(interaction, ac.Play, query=query, next_up=next_up, source=source)
         if command.voice_channel_id is None:
-            raise UserError("You need to be in a voice channel.")
+            raise NotInVoice()
         self._check_search(interaction, query, source)
         await defer_public(interaction)
         result: ac.PlayResult = await ask_audio(self.bot, command)
-        await interaction.edit_original_response(embed=render.play_embed(result))
+        locale = await interaction_locale(interaction)
+        await interaction.edit_original_response(embed=render.play_embed(result, locale))
 
     @app_commands.command(
         name="play", description="Play a song or playlist from a link or a search"
@@ -150,7 +159,7 @@ class MusicCommands(commands.Cog, name="music"):
     ) -> None:
         """Show up to ten results in a select menu."""
         if member_voice_channel(interaction) is None:
-            raise UserError("You need to be in a voice channel.")
+            raise NotInVoice()
         self._check_search(interaction, query, source)
         await interaction.response.defer(thinking=True, ephemeral=True)
         result: ac.SearchResult = await ask_audio(
@@ -164,11 +173,15 @@ class MusicCommands(commands.Cog, name="music"):
             ),
         )
         if not result.tracks:
-            raise UserError(f"Nothing found for `{render.clip(query, 80)}`.")
+            raise UserError("search.nothing_found", query=render.clip(query, 80))
+        locale = await interaction_locale(interaction)
         view = SearchPicker(self.bot, list(result.tracks), owner_id=interaction.user.id)
-        lines = [f"`{i}.` {render.track_line(t)}" for i, t in enumerate(result.tracks, 1)]
+        view.pick.placeholder = tr(locale, "search.pick_placeholder")
+        lines = [
+            f"`{i}.` {render.track_line(track, locale)}" for i, track in enumerate(result.tracks, 1)
+        ]
         embed = discord.Embed(
-            title="Pick a track", description="\n".join(lines), colour=render.ACCENT
+            title=tr(locale, "search.pick"), description="\n".join(lines), colour=render.ACCENT
         )
         await interaction.edit_original_response(embed=embed, view=view)
 
@@ -247,9 +260,10 @@ class MusicCommands(commands.Cog, name="music"):
 
     @app_commands.command(name="loop", description="Loop nothing, the song, or the whole queue")
     @app_commands.describe(mode="off, track or queue")
-    async def loop(self, interaction: discord.Interaction[Any], mode: LoopMode) -> None:
+    @app_commands.choices(mode=LOOP_CHOICES)
+    async def loop(self, interaction: discord.Interaction[Any], mode: str) -> None:
         """Loop."""
-        await run_voice_command(self.bot, interaction, ac.SetLoop, mode=mode)
+        await run_voice_command(self.bot, interaction, ac.SetLoop, mode=LoopMode(mode))
 
     @app_commands.command(name="shuffle", description="Shuffle the queue")
     async def shuffle(self, interaction: discord.Interaction[Any]) -> None:
@@ -292,8 +306,9 @@ class MusicCommands(commands.Cog, name="music"):
         result: ac.QueuePage = await ask_audio(
             self.bot, ac.ShowQueue(guild_id=guild_id, user_id=interaction.user.id, page=page)
         )
+        locale = await interaction_locale(interaction)
         view = QueuePager(self.bot, guild_id, result.page, result.pages)
-        await interaction.response.send_message(embed=render.queue_embed(result), view=view)
+        await interaction.response.send_message(embed=render.queue_embed(result, locale), view=view)
 
     @app_commands.command(name="nowplaying", description="Show the current song")
     async def nowplaying(self, interaction: discord.Interaction[Any]) -> None:
@@ -302,7 +317,8 @@ class MusicCommands(commands.Cog, name="music"):
             self.bot,
             ac.ShowNowPlaying(guild_id=interaction.guild_id or 0, user_id=interaction.user.id),
         )
-        await interaction.response.send_message(embed=render.now_playing_embed(state))
+        locale = await interaction_locale(interaction)
+        await interaction.response.send_message(embed=render.now_playing_embed(state, locale))
 
     @app_commands.command(name="history", description="Songs played here recently")
     async def history(self, interaction: discord.Interaction[Any]) -> None:
@@ -311,4 +327,7 @@ class MusicCommands(commands.Cog, name="music"):
             self.bot,
             ac.ShowHistory(guild_id=interaction.guild_id or 0, user_id=interaction.user.id),
         )
-        await interaction.response.send_message(embed=render.history_embed(list(result.tracks)))
+        locale = await interaction_locale(interaction)
+        await interaction.response.send_message(
+            embed=render.history_embed(list(result.tracks), locale)
+        )

@@ -22,6 +22,8 @@ from loguru import logger
 
 from bot import audio_commands as ac
 from bot.bus import BusError, Channel
+from bot.i18n import tr
+from bot.i18n.reader import guild_locale
 from bot.messages import NowPlayingUpdate
 from bot.music.state import NowPlayingState
 from cogs.gateway import render
@@ -57,7 +59,7 @@ class NowPlayingMessages:
         entry = self._guilds.setdefault(update.guild_id, _GuildMessage())
         state = update.state
         if state is None:
-            await self._retire(update.guild_id, "Disconnected.")
+            await self._retire(update.guild_id, "render.disconnected")
             return
         entry.state = state
         entry.received_at = time.monotonic()
@@ -95,7 +97,8 @@ class NowPlayingMessages:
             position += int((time.monotonic() - entry.received_at) * 1000)
             if state.track.length_ms > 0:
                 position = min(position, state.track.length_ms)
-        embed = render.now_playing_embed(state, position)
+        locale = await guild_locale(self.bot, guild_id)
+        embed = render.now_playing_embed(state, locale, position)
         view = self.view if state.track is not None else None
         channel = self.bot.get_partial_messageable(entry.channel_id, guild_id=guild_id)
         if entry.message_id is not None:
@@ -123,7 +126,7 @@ class NowPlayingMessages:
             if state is not None and state.track is not None and not state.paused:
                 self._schedule(guild_id, entry)
 
-    async def _retire(self, guild_id: int, text: str) -> None:
+    async def _retire(self, guild_id: int, key: str) -> None:
         entry = self._guilds.pop(guild_id, None)
         if entry is None:
             return
@@ -134,7 +137,7 @@ class NowPlayingMessages:
         if entry.channel_id is None or entry.message_id is None:
             return
         channel = self.bot.get_partial_messageable(entry.channel_id, guild_id=guild_id)
-        embed = render.message_embed(text)
+        embed = render.message_embed(tr(await guild_locale(self.bot, guild_id), key))
         with contextlib.suppress(discord.HTTPException):
             await channel.get_partial_message(entry.message_id).edit(embed=embed, view=None)
 

@@ -18,7 +18,8 @@ from bot import audio_commands as ac
 from bot.bus import BusError
 from bot.command_tree import defer_public
 from bot.db.errors import DatabaseUnavailableError
-from bot.errors import UserError
+from bot.errors import NotInVoice, UserError
+from bot.i18n.reader import interaction_locale
 from bot.music.query import parse_query
 from cogs.gateway import render
 from cogs.gateway.command_path import ask_audio, voice_command
@@ -45,7 +46,7 @@ class PlaylistCommands(commands.Cog, name="playlists"):
         if flags is not None and not await flags.is_enabled(
             "saved_playlists", interaction.guild_id
         ):
-            raise UserError("Saved playlists are turned off on this server.")
+            raise UserError("playlist.disabled")
 
     def _command(self, interaction: discord.Interaction[Any], cls: type, **fields: Any) -> Any:
         return cls(
@@ -61,9 +62,8 @@ class PlaylistCommands(commands.Cog, name="playlists"):
         """Ask the audio side; tell the user what it did, privately."""
         await self._require_enabled(interaction)
         done: ac.Done = await ask_audio(self.bot, self._command(interaction, cls, **fields))
-        await interaction.response.send_message(
-            embed=render.message_embed(done.message), ephemeral=True
-        )
+        text = done.text.render(await interaction_locale(interaction))
+        await interaction.response.send_message(embed=render.message_embed(text), ephemeral=True)
 
     @playlist.command(name="save", description="Save the current queue as a playlist")
     @app_commands.describe(name=NAME_HELP, overwrite="Replace your playlist of that name")
@@ -82,10 +82,11 @@ class PlaylistCommands(commands.Cog, name="playlists"):
         await self._require_enabled(interaction)
         command = voice_command(interaction, ac.LoadPlaylist, playlist=name, shuffle=shuffle)
         if command.voice_channel_id is None:
-            raise UserError("You need to be in a voice channel.")
+            raise NotInVoice()
         await defer_public(interaction)
         result: ac.PlayResult = await ask_audio(self.bot, command)
-        await interaction.edit_original_response(embed=render.play_embed(result))
+        locale = await interaction_locale(interaction)
+        await interaction.edit_original_response(embed=render.play_embed(result, locale))
 
     @playlist.command(name="list", description="Your playlists")
     async def list_playlists(self, interaction: discord.Interaction[Any]) -> None:
@@ -94,7 +95,10 @@ class PlaylistCommands(commands.Cog, name="playlists"):
         result: ac.PlaylistList = await ask_audio(
             self.bot, self._command(interaction, ac.ListPlaylists)
         )
-        await interaction.response.send_message(embed=playlist_list_embed(result), ephemeral=True)
+        locale = await interaction_locale(interaction)
+        await interaction.response.send_message(
+            embed=playlist_list_embed(result, locale), ephemeral=True
+        )
 
     @playlist.command(name="show", description="The songs in one of your playlists")
     @app_commands.describe(name=NAME_HELP, page="Page number")
@@ -109,7 +113,10 @@ class PlaylistCommands(commands.Cog, name="playlists"):
         result: ac.PlaylistPage = await ask_audio(
             self.bot, self._command(interaction, ac.ShowPlaylist, playlist=name, page=page)
         )
-        await interaction.response.send_message(embed=playlist_page_embed(result), ephemeral=True)
+        locale = await interaction_locale(interaction)
+        await interaction.response.send_message(
+            embed=playlist_page_embed(result, locale), ephemeral=True
+        )
 
     @playlist.command(name="add", description="Add a song (or the one playing) to a playlist")
     @app_commands.describe(

@@ -9,6 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import audio_commands as ac
+from bot.i18n.reader import interaction_locale
+from bot.i18n.translator import localized_choice
 from cogs.gateway import render
 from cogs.gateway.command_path import ask_audio
 from cogs.gateway.library_render import stats_embed
@@ -17,9 +19,9 @@ if TYPE_CHECKING:
     from bot.app import MusicBot
 
 PERIODS = [
-    app_commands.Choice(name="Last 7 days", value=7),
-    app_commands.Choice(name="Last 30 days", value=30),
-    app_commands.Choice(name="All recorded history", value=0),
+    localized_choice("choice.stats.week", "Last 7 days", 7),
+    localized_choice("choice.stats.month", "Last 30 days", 30),
+    localized_choice("choice.stats.all", "All recorded history", 0),
 ]
 
 
@@ -53,20 +55,20 @@ class StatsCommands(commands.Cog, name="stats"):
         """The server's stats; members who opted out are left out."""
         days = period.value if period is not None else 30
         report: ac.StatsReport = await self._ask(interaction, ac.ShowStats, days=days or None)
-        await interaction.response.send_message(embed=stats_embed(report))
+        locale = await interaction_locale(interaction)
+        await interaction.response.send_message(embed=stats_embed(report, locale))
 
     @stats.command(name="optout", description="Leave your plays out of /stats")
     async def optout(self, interaction: discord.Interaction[Any]) -> None:
         """Opt out everywhere the bot is."""
-        done: ac.Done = await self._ask(interaction, ac.SetStatsOptOut, opted_out=True)
-        await interaction.response.send_message(
-            embed=render.message_embed(done.message), ephemeral=True
-        )
+        await self._opt(interaction, opted_out=True)
 
     @stats.command(name="optin", description="Count your plays in /stats again")
     async def optin(self, interaction: discord.Interaction[Any]) -> None:
         """Undo /stats optout."""
-        done: ac.Done = await self._ask(interaction, ac.SetStatsOptOut, opted_out=False)
-        await interaction.response.send_message(
-            embed=render.message_embed(done.message), ephemeral=True
-        )
+        await self._opt(interaction, opted_out=False)
+
+    async def _opt(self, interaction: discord.Interaction[Any], *, opted_out: bool) -> None:
+        done: ac.Done = await self._ask(interaction, ac.SetStatsOptOut, opted_out=opted_out)
+        text = done.text.render(await interaction_locale(interaction))
+        await interaction.response.send_message(embed=render.message_embed(text), ephemeral=True)

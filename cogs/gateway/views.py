@@ -13,7 +13,8 @@ import discord
 
 from bot import audio_commands as ac
 from bot.command_tree import begin_interaction, record_command, report_error
-from bot.errors import UserError
+from bot.errors import NotInVoice, UserError
+from bot.i18n.reader import interaction_locale
 from cogs.gateway import render
 from cogs.gateway.command_path import ask_audio, voice_command
 
@@ -58,7 +59,8 @@ class NowPlayingView(BotView):
         done: ac.Done = await ask_audio(self.bot, command)
         record_command(interaction, "ok")
         # The message itself shows the change; the clicker gets a quiet confirmation.
-        await interaction.response.send_message(done.message, ephemeral=True)
+        text = done.text.render(await interaction_locale(interaction))
+        await interaction.response.send_message(text, ephemeral=True)
 
     @discord.ui.button(emoji="⏯️", style=discord.ButtonStyle.secondary, custom_id="np:toggle")
     async def toggle(
@@ -116,7 +118,8 @@ class QueuePager(BotView):
         self.page, self.pages = result.page, result.pages
         self._sync_buttons()
         record_command(interaction, "ok")
-        await interaction.response.edit_message(embed=render.queue_embed(result), view=self)
+        locale = await interaction_locale(interaction)
+        await interaction.response.edit_message(embed=render.queue_embed(result, locale), view=self)
 
     @discord.ui.button(label="◀", style=discord.ButtonStyle.secondary, custom_id="queue:back")
     async def back(self, interaction: discord.Interaction[Any], _b: discord.ui.Button[Any]) -> None:
@@ -158,14 +161,15 @@ class SearchPicker(BotView):
     ) -> None:
         """Queue the chosen result."""
         if interaction.user.id != self.owner_id:
-            raise UserError("This menu belongs to someone else; run /search yourself.")
+            raise UserError("search.not_your_menu")
         track = self.tracks[int(select.values[0])]
         query = track.uri or f"{track.title} {track.author}"
         command = voice_command(interaction, ac.Play, query=query, origin="button")
         if command.voice_channel_id is None:
-            raise UserError("You need to be in a voice channel.")
+            raise NotInVoice()
         await interaction.response.defer()
         result: ac.PlayResult = await ask_audio(self.bot, command)
         record_command(interaction, "ok")
         self.stop()
-        await interaction.edit_original_response(embed=render.play_embed(result), view=None)
+        locale = await interaction_locale(interaction)
+        await interaction.edit_original_response(embed=render.play_embed(result, locale), view=None)

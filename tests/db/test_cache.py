@@ -169,7 +169,7 @@ async def test_entries_expire_after_the_ttl(
     await cache.get(SNOWFLAKE)
     await GuildSettingsStore(sqlite_db).update(SNOWFLAKE, language="de")
     clock.now = 59
-    assert (await cache.get(SNOWFLAKE)).language == "en"
+    assert (await cache.get(SNOWFLAKE)).language == "auto"
     clock.now = 61
     assert (await cache.get(SNOWFLAKE)).language == "de"
     assert store.reads == 2

@@ -33,7 +33,7 @@ async def test_a_guild_without_a_row_gets_the_defaults(database: Database) -> No
     assert (settings.default_volume, settings.vote_skip_ratio, settings.language) == (
         100,
         0.5,
-        "en",
+        "auto",
     )
 
 
@@ -55,7 +55,7 @@ async def test_partial_update_changes_only_the_given_fields(database: Database) 
 async def test_reset_restores_the_defaults(database: Database) -> None:
     """reset() forgets everything the guild changed."""
     store = GuildSettingsStore(database)
-    await store.update(SNOWFLAKE, language="pt-BR")
+    await store.update(SNOWFLAKE, language="fr")
     assert await store.reset(SNOWFLAKE) == GuildSettings(guild_id=SNOWFLAKE)
     assert await store.get(SNOWFLAKE) == GuildSettings(guild_id=SNOWFLAKE)
 

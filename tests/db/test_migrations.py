@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, inspect
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection
 
 from bot.db import commands, schema
@@ -20,7 +20,7 @@ from bot.db.errors import SchemaOutdatedError
 from bot.db.metrics import PersistenceMetrics
 from bot.db.models import Base
 
-HEAD = "0005_effects_sponsorblock"
+HEAD = "0006_guild_language_auto"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -142,3 +142,30 @@ async def test_processes_upgrading_postgres_at_once_do_not_collide(
         for database in databases:
             await database.close()
     assert revisions == [HEAD] * 3
+
+
+async def test_a_stored_english_default_becomes_auto(tmp_path: Path) -> None:
+    """0006: "en" was only ever the default, so it now follows each member; "de" stays."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'languages.db'}"
+    config = schema.alembic_config(url=url)
+    await asyncio.to_thread(command.upgrade, config, "0005_effects_sponsorblock")
+    database = Database(url)
+    await database.connect()
+    try:
+        async with database.transaction() as session:
+            for guild_id, language in ((1, "en"), (2, "de")):
+                await session.execute(
+                    text(
+                        "INSERT INTO guild_configs (guild_id, default_volume, stay_247,"
+                        " autoplay_mode, max_queue_length, language, vote_skip_ratio,"
+                        " default_source, sponsorblock_categories, updated_at) VALUES"
+                        " (:g, 100, 0, 'off', 500, :l, 0.5, 'youtube', '[]', '2026-01-01')"
+                    ),
+                    {"g": guild_id, "l": language},
+                )
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with database.session() as session:
+            rows = (await session.execute(text("SELECT guild_id, language FROM guild_configs")))
+            assert sorted(rows.all()) == [(1, "auto"), (2, "de")]
+    finally:
+        await database.close()

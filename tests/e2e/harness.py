@@ -176,9 +176,11 @@ class Harness:
         *,
         user: Member | None = None,
         world: GuildWorld | None = None,
+        locale: str = "en-US",
         **options: Any,
     ) -> Interaction:
-        """Run /name as `user` (alice by default) in the world's text channel."""
+        """Run /name as `user` (alice by default) in the world's text channel, with the
+        user's Discord language `locale`."""
         w = world or self.world
         return await self.discord.slash(
             name,
@@ -186,6 +188,7 @@ class Harness:
             guild=w.guild,
             channel=w.text,
             options={k: v for k, v in options.items() if v is not None},
+            locale=locale,
         )
 
     async def reply(self, name: str, **kwargs: Any) -> dict[str, Any]:

@@ -55,6 +55,7 @@ async def test_anyone_may_view_the_settings(h: Harness) -> None:
         "Vote-skip": "50% of listeners",
         "Default source": "YouTube",
         "Default volume": "100%",
+        "Language": "automatic: each member's Discord language",
     }
 
 

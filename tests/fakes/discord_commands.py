@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 
 OPTION_TYPES = range(1, 12)
+# Discord's locales (Reference > Locales); localization dictionaries take no other keys.
+LOCALES = frozenset({
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
+    "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi",
+    "th", "zh-CN", "ja", "zh-TW", "ko",
+})
+LOCALIZATION_KEYS = ("name_localizations", "description_localizations")
 
 
 def _check_name(errs: FormErrors, path: tuple[Any, ...], name: Any, *, lowercase: bool) -> None:
@@ -35,15 +42,54 @@ def _check_description(errs: FormErrors, path: tuple[Any, ...], desc: Any) -> No
         errs.add(path, "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
 
 
+def _check_localizations(errs: FormErrors, path: tuple[Any, ...], obj: dict[str, Any], *,
+                         name_rule: Any, describe: bool) -> None:
+    """`name_localizations` (and `description_localizations`): null, or a dict from Discord
+    locales to values that follow the rules of the field they localize."""
+    for key in LOCALIZATION_KEYS if describe else LOCALIZATION_KEYS[:1]:
+        table = obj.get(key)
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            errs.add((*path, key), "DICT_TYPE_CONVERT",
+                     "Only dictionaries may be used in a DictType")
+            continue
+        for locale, value in table.items():
+            where = (*path, key, locale)
+            if locale not in LOCALES:
+                errs.add(where, "BASE_TYPE_CHOICES", f"Value must be one of {sorted(LOCALES)}.")
+            elif key == "name_localizations":
+                name_rule(errs, where, value)
+            else:
+                _check_description(errs, where, value)
+
+
+def _longest(obj: dict[str, Any], field: str) -> int:
+    """A field's size as Discord counts it: the longest of the default and its localizations."""
+    sizes = [len(str(obj.get(field) or ""))]
+    table = obj.get(f"{field}_localizations")
+    if isinstance(table, dict):
+        sizes += [len(str(v)) for v in table.values() if isinstance(v, str)]
+    return max(sizes)
+
+
 def _count_chars(cmd: dict[str, Any]) -> int:
-    total = len(cmd.get("name") or "") + len(cmd.get("description") or "")
+    total = _longest(cmd, "name") + _longest(cmd, "description")
     for opt in cmd.get("options") or []:
         if isinstance(opt, dict):
             total += _count_chars(opt)
             for ch in opt.get("choices") or []:
                 if isinstance(ch, dict):
-                    total += len(str(ch.get("name", ""))) + len(str(ch.get("value", "")))
+                    total += _longest(ch, "name") + len(str(ch.get("value", "")))
     return total
+
+
+def _chat_input_name(errs: FormErrors, path: tuple[Any, ...], name: Any) -> None:
+    _check_name(errs, path, name, lowercase=True)
+
+
+def _choice_name(errs: FormErrors, path: tuple[Any, ...], name: Any) -> None:
+    _max_len(errs, path, name, 100, 1)
 
 
 def validate_option(errs: FormErrors, path: tuple[Any, ...], opt: Any, depth: int) -> None:
@@ -57,6 +103,7 @@ def validate_option(errs: FormErrors, path: tuple[Any, ...], opt: Any, depth: in
         return
     _check_name(errs, (*path, "name"), opt.get("name"), lowercase=True)
     _check_description(errs, (*path, "description"), opt.get("description"))
+    _check_localizations(errs, path, opt, name_rule=_chat_input_name, describe=True)
     if otype in (1, 2):
         if opt.get("required"):
             errs.add((*path, "required"), "APPLICATION_COMMAND_OPTION_REQUIRED_INVALID",
@@ -96,6 +143,7 @@ def validate_option(errs: FormErrors, path: tuple[Any, ...], opt: Any, depth: in
                 _max_len(errs, (*cpath, "name"), ch.get("name"), 100, 1)
                 if ch.get("name") is None:
                     errs.add((*cpath, "name"), "BASE_TYPE_REQUIRED", "This field is required")
+                _check_localizations(errs, cpath, ch, name_rule=_choice_name, describe=False)
                 _check_choice_value(errs, (*cpath, "value"), otype, ch.get("value"))
     if otype in (4, 10):
         for key in ("min_value", "max_value"):
@@ -155,6 +203,7 @@ def validate_command(errs: FormErrors, path: tuple[Any, ...], cmd: Any) -> None:
     if ctype == 1:
         _check_name(errs, (*path, "name"), cmd.get("name"), lowercase=True)
         _check_description(errs, (*path, "description"), cmd.get("description"))
+        _check_localizations(errs, path, cmd, name_rule=_chat_input_name, describe=True)
         validate_options(errs, (*path, "options"), cmd.get("options"), 0)
         if _count_chars(cmd) > 4000:
             errs.add(path, "APPLICATION_COMMAND_TOO_LARGE", "Command exceeds maximum size (4000)")
@@ -193,6 +242,14 @@ def validate_command_list(payload: Any) -> FormErrors:
     if per_type.get(1, 0) > 100 or per_type.get(2, 0) > 15 or per_type.get(3, 0) > 15:
         errs.add((), "BASE_TYPE_MAX_LENGTH", "Too many application commands.")
     return errs
+
+
+def _without_localizations(obj: Any) -> Any:
+    if isinstance(obj, list):
+        return [_without_localizations(item) for item in obj]
+    if not isinstance(obj, dict):
+        return obj
+    return {k: _without_localizations(v) for k, v in obj.items() if k not in LOCALIZATION_KEYS}
 
 
 def _strip_ids(cmd: dict[str, Any]) -> dict[str, Any]:
@@ -242,7 +299,11 @@ class CommandsMixin:
                               gid: str | None = None) -> tuple[int, Any]:
         self._check_app(app)
         scope = self._command_scope(gid)
-        return 200, list(self.synced_commands.get(scope, {}).values())
+        commands = list(self.synced_commands.get(scope, {}).values())
+        if rec.query.get("with_localizations") in ("true", "1", "True"):
+            return 200, commands
+        # Without the query argument Discord leaves the localization dictionaries out.
+        return 200, [_without_localizations(cmd) for cmd in commands]
 
     async def _r_put_commands(self: FakeDiscord, rec: RecordedRequest, app: str,
                               gid: str | None = None) -> tuple[int, Any]:

@@ -60,6 +60,26 @@ def opt(name: str, otype: int = 3, **kw):
     ([cmd(options=[opt("a"), opt("a")])],
      [((0, "options", 1, "name"), "APPLICATION_COMMAND_OPTION_NAME_ALREADY_EXISTS")]),
     ([{"name": "Add To Queue", "type": 3, "description": ""}], []),
+    # Localizations: Discord's locales only, each value following the rules of its field.
+    ([cmd(name_localizations={"de": "abspielen", "es-ES": "reproducir"},
+          description_localizations={"fr": "Jouer"})], []),
+    ([cmd(name_localizations=None, description_localizations=None)], []),
+    ([cmd(name_localizations={"german": "abspielen"})],
+     [((0, "name_localizations", "german"), "BASE_TYPE_CHOICES")]),
+    ([cmd(name_localizations={"de": "Abspielen"})],
+     [((0, "name_localizations", "de"), "APPLICATION_COMMAND_INVALID_NAME")]),
+    ([cmd(description_localizations={"de": "d" * 101})],
+     [((0, "description_localizations", "de"), "BASE_TYPE_BAD_LENGTH")]),
+    ([cmd(options=[opt("a", name_localizations={"fr": "un nom"})])],
+     [((0, "options", 0, "name_localizations", "fr"), "APPLICATION_COMMAND_INVALID_NAME")]),
+    ([cmd(options=[opt("a", choices=[{"name": "x", "value": "x",
+                                      "name_localizations": {"de": ""}}])])],
+     [((0, "options", 0, "choices", 0, "name_localizations", "de"), "BASE_TYPE_BAD_LENGTH")]),
+    # The 4000-character budget counts the longest localization of each field.
+    ([cmd(options=[opt(f"o{i}", description_localizations={"de": "d" * 100}, choices=[
+        {"name": "c", "value": "c", "name_localizations": {"de": "c" * 100}}] * 3)
+        for i in range(25)])],
+     [((0,), "APPLICATION_COMMAND_TOO_LARGE")]),
 ])
 def test_command_validation(payload, expected) -> None:
     assert codes(validate_command_list(payload)) == expected

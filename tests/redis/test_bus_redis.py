@@ -15,6 +15,7 @@ from bot.bus import BusTimeout, Channel, NoHandler
 from bot.bus_redis import RedisBus, RemoteError, ShardUnreachable, shard_of
 from bot.correlation import current_correlation_id
 from bot.errors import NotInVoice, RateLimited, ServiceUnavailable, UserError
+from bot.i18n import Text
 from bot.messages import NowPlayingUpdate
 from bot.music.queue import QueueFull
 from tests.fakes.tcp_proxy import TcpProxy
@@ -31,7 +32,7 @@ def answering(owner: str, seen: list[Any] | None = None) -> Any:
     async def handler(command: Any) -> ac.Done:
         if seen is not None:
             seen.append((command, current_correlation_id()))
-        return ac.Done(message=f"{type(command).__name__} {command.level} by {owner}")
+        return ac.Done(Text(f"{type(command).__name__} {command.level} by {owner}"))
 
     return handler
 
@@ -62,7 +63,7 @@ async def test_command_for_another_shard_runs_on_its_owner(make_bus: BusFactory)
 
     result = await bus0.request(Channel.COMMANDS, command, timeout=2)
 
-    assert result == ac.Done(message="SetVolume 80 by p1")
+    assert result == ac.Done(Text("SetVolume 80 by p1"))
     assert ran0 == []
     assert ran1 == [(command, command.correlation_id)]
 
@@ -144,7 +145,7 @@ async def test_slow_owner_gives_bus_timeout_and_still_finishes(make_bus: BusFact
     async def slow(_command: Any) -> ac.Done:
         await asyncio.sleep(0.5)
         finished.set()
-        return ac.Done(message="late")
+        return ac.Done(Text("late"))
 
     bus1.serve(Channel.COMMANDS, slow)
     started = time.monotonic()
@@ -199,7 +200,7 @@ async def test_waiting_request_fails_when_redis_goes_away(make_bus: BusFactory) 
 
         async def slow(_command: Any) -> ac.Done:
             await asyncio.sleep(3)
-            return ac.Done(message="late")
+            return ac.Done(Text("late"))
 
         bus1.serve(Channel.COMMANDS, slow)
         waiting = asyncio.create_task(bus0.request(Channel.COMMANDS, volume(GUILD_1), timeout=10))

@@ -56,7 +56,7 @@ def sample(hint: Any, depth: int = 0) -> Any:
         return 81384788765712384 + depth
     if hint is float:
         return 0.75
-    if hint is str:
+    if hint is str or hint is typing.Any:  # Any: a `Text` parameter, plain data
         return f"text «{depth}»"
     if hint is datetime:
         return datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)

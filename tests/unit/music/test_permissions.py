@@ -63,7 +63,7 @@ def test_alone_with_the_bot_may() -> None:
 
 def test_skip_refusal_points_to_voteskip() -> None:
     """The skip refusal says who may and what to do instead."""
-    assert refusal(Action.SKIP) == (
+    assert refusal(Action.SKIP).english == (
         "Only the requester of this track, DJs or admins can skip. Use /voteskip."
     )
-    assert refusal(Action.VOLUME).endswith("can change the volume.")
+    assert refusal(Action.VOLUME).english.endswith("can change the volume.")

@@ -91,7 +91,7 @@ def test_node_with_lavasrc_searches_everything() -> None:
 )
 def test_refusal_names_what_is_missing(info: dict[str, Any], source: str, message: str) -> None:
     """The refusal says which plugin or source is missing."""
-    assert NodeCapabilities.from_info(info).why_not(SOURCES[source]) == message
+    assert NodeCapabilities.from_info(info).why_not(SOURCES[source]).english == message
 
 
 async def test_directory_asks_once_per_session() -> None:
