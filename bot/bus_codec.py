@@ -33,7 +33,7 @@ from typing import Any
 from bot.bus import BusError
 from bot.db.errors import DatabaseUnavailableError
 from bot.errors import UserError
-from bot.i18n.text import Text
+from bot.i18n.text import Text, plain
 
 __all__ = [
     "PORTABLE_ERRORS",
@@ -211,7 +211,7 @@ def decode_error(data: Any) -> Exception | None:
     if isinstance(error, UserError):
         error.message = message
         if not isinstance(getattr(error, "text", None), Text):
-            error.text = Text(message)  # a sender without keys: its English, shown as is
+            error.text = plain(message)  # a sender without keys: its English, shown as is
     return error
 
 

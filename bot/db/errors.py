@@ -7,6 +7,8 @@ import asyncio
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from bot.i18n.text import Text, plain
+
 __all__ = [
     "DB_UNAVAILABLE_ERRORS",
     "DatabaseError",
@@ -61,10 +63,13 @@ class SchemaOutdatedError(DatabaseError):
 class InvalidSettingError(DatabaseError, ValueError):
     """A guild setting was given a value outside what the bot accepts."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str | Text) -> None:
         self.field = field
-        self.reason = message
-        super().__init__(f"`{field}`: {message}")
+        self.reason = str(message)
+        """In English, for logs and the REST API."""
+        self.reason_text = message if isinstance(message, Text) else plain(message)
+        """For people, in their language."""
+        super().__init__(f"`{field}`: {self.reason}")
 
 
 # What a dead or unreachable database raises, whichever driver sits underneath:

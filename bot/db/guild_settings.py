@@ -17,6 +17,7 @@ from bot.db.errors import InvalidSettingError
 from bot.db.models import GuildConfig
 from bot.db.timestamps import utcnow
 from bot.i18n.locale import AUTO, language_choices
+from bot.i18n.text import Text, t
 
 __all__ = ["AUTOPLAY_MODES", "GuildSettings", "GuildSettingsStore", "validate_changes"]
 
@@ -60,7 +61,7 @@ class GuildSettings:
 def _int_in(low: int, high: int) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"must be a whole number from {low} to {high}")
+            raise ValueError(t("settings.reason.whole_number", low=low, high=high))
         return value
 
     return check
@@ -72,19 +73,19 @@ def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 def _snowflake(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
-        raise ValueError("must be a Discord id")
+        raise ValueError(t("settings.reason.discord_id"))
     return value
 
 
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError("must be true or false")
+        raise ValueError(t("settings.reason.boolean"))
     return value
 
 
 def _autoplay_mode(value: Any) -> str:
     if value not in AUTOPLAY_MODES:
-        raise ValueError(f"must be one of {', '.join(sorted(AUTOPLAY_MODES))}")
+        raise ValueError(t("settings.reason.one_of", choices=", ".join(sorted(AUTOPLAY_MODES))))
     return str(value)
 
 
@@ -94,34 +95,34 @@ def _ratio(value: Any) -> float:
         or not isinstance(value, int | float)
         or not (math.isfinite(value) and 0.0 <= value <= 1.0)
     ):
-        raise ValueError("must be a number from 0 to 1")
+        raise ValueError(t("settings.reason.ratio"))
     return float(value)
 
 
 def _source(value: Any) -> str:
     if not isinstance(value, str) or not _SOURCE_NAME.match(value):
-        raise ValueError("must be a source name such as youtube or soundcloud")
+        raise ValueError(t("settings.reason.source"))
     return value
 
 
 def _sources(value: Any) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
-        raise ValueError("must be a list of source names")
+        raise ValueError(t("settings.reason.sources"))
     return tuple(dict.fromkeys(_source(item) for item in value))
 
 
 def _categories(value: Any) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
-        raise ValueError("must be a list of SponsorBlock categories")
+        raise ValueError(t("settings.reason.categories"))
     if not all(isinstance(item, str) and _CATEGORY_NAME.match(item) for item in value):
-        raise ValueError("must be SponsorBlock category names such as sponsor or intro")
+        raise ValueError(t("settings.reason.category_names"))
     return tuple(sorted(set(value)))
 
 
 def _language(value: Any) -> str:
     accepted = language_choices()
     if value not in accepted:
-        raise ValueError(f"must be one of {', '.join(accepted)}")
+        raise ValueError(t("settings.reason.one_of", choices=", ".join(accepted)))
     return str(value)
 
 
@@ -148,18 +149,21 @@ def validate_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     for field, value in changes.items():
         validator = _VALIDATORS.get(field)
         if validator is None:
-            raise InvalidSettingError(field, "is not a guild setting")
+            raise InvalidSettingError(field, t("settings.reason.unknown_setting"))
         try:
             clean[field] = validator(value)
         except ValueError as exc:
-            raise InvalidSettingError(field, str(exc)) from None
+            reason = exc.args[0] if exc.args else ""
+            shown = reason if isinstance(reason, Text) else str(reason)
+            raise InvalidSettingError(field, shown) from None
     return clean
 
 
 def _check_consistency(settings: GuildSettings) -> None:
     if settings.allowed_sources is not None and not settings.allows_source(settings.default_source):
         raise InvalidSettingError(
-            "default_source", f"{settings.default_source} is not among the allowed sources"
+            "default_source",
+            t("settings.reason.source_not_allowed", source=settings.default_source),
         )
 
 

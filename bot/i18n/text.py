@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.i18n.catalog import DEFAULT_LOCALE, catalog
 
-__all__ = ["Text", "plural", "sentences", "t"]
+__all__ = ["Text", "plain", "plural", "sentences", "t"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,11 @@ def _rendered(value: Any, locale: str) -> Any:
 def t(key: str, /, **params: Any) -> Text:
     """`Text(key, params)`: `t("controls.volume_set", level=80)`."""
     return Text(key, tuple(params.items()))
+
+
+def plain(text: str) -> Text:
+    """Text that has no translation (a sender without keys, an outside message), shown as is."""
+    return t("common.raw", value=text)
 
 
 def plural(count: int, one: str, many: str, /, **params: Any) -> Text:

@@ -53,7 +53,7 @@ def _on_off(value: bool) -> Text:
 def _language(value: str) -> Text:
     if value == AUTO:
         return t("settings.language_auto")
-    return t("settings.raw", value=language_name(value))
+    return t("common.raw", value=language_name(value))
 
 
 def language_name(locale: str) -> str:
@@ -66,13 +66,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "dj_role_id",
         "dj_role",
         "settings.label.dj_role",
-        lambda v: t("settings.raw", value=f"<@&{v}>") if v else t("settings.no_dj_role"),
+        lambda v: t("common.raw", value=f"<@&{v}>") if v else t("settings.no_dj_role"),
     ),
     SettingSpec(
         "announce_channel_id",
         "announce_channel",
         "settings.label.announce_channel",
-        lambda v: t("settings.raw", value=f"<#{v}>") if v else t("settings.no_announce_channel"),
+        lambda v: t("common.raw", value=f"<#{v}>") if v else t("settings.no_announce_channel"),
     ),
     SettingSpec("stay_247", "stay_247", "settings.label.stay_247", _on_off),
     SettingSpec(
@@ -89,7 +89,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "max_track_length",
         "settings.label.max_track_length",
         lambda v: (
-            t("settings.raw", value=format_duration(v * 1000)) if v else t("settings.no_limit")
+            t("common.raw", value=format_duration(v * 1000)) if v else t("settings.no_limit")
         ),
         unit="settings.in_seconds",
     ),
@@ -103,13 +103,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "default_source",
         "default_source",
         "settings.label.default_source",
-        lambda v: t("settings.raw", value=SOURCES[v].label if v in SOURCES else v),
+        lambda v: t("common.raw", value=SOURCES[v].label if v in SOURCES else v),
     ),
     SettingSpec(
         "default_volume",
         "default_volume",
         "settings.label.default_volume",
-        lambda v: t("settings.raw", value=f"{v}%"),
+        lambda v: t("common.raw", value=f"{v}%"),
     ),
     SettingSpec("language", "language", "settings.label.language", _language),
 )
@@ -201,9 +201,9 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
                     "settings.invalid_with_unit",
                     option=option,
                     unit=t(spec.unit),
-                    reason=exc.reason,
+                    reason=exc.reason_text,
                 ) from None
-            raise UserError("settings.invalid", option=option, reason=exc.reason) from None
+            raise UserError("settings.invalid", option=option, reason=exc.reason_text) from None
         user_id = interaction.user.id
         # The audio side acts on these now (idle timer, autoplay when idle), not at the next track.
         if "stay_247" in changes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.db.errors import InvalidSettingError
-from tests.e2e.harness import Harness
+from tests.e2e.harness import Harness, answer
 from tests.e2e.test_play import embed_text
 from tests.e2e.test_settings import owner, settings
 
@@ -76,3 +76,20 @@ async def test_commands_are_synced_with_their_translations(h: Harness) -> None:
     loop = next(c for c in payload if c["name"] == "loop")
     choices = {ch["value"]: ch["name_localizations"]["de"] for ch in loop["options"][0]["choices"]}
     assert choices == {"off": "aus", "track": "Titel", "queue": "Warteschlange"}
+
+
+async def test_a_refused_setting_is_explained_in_the_readers_language(h: Harness) -> None:
+    """The store's reason for refusing a value is translated too; the option keeps its name."""
+    interaction = await h.discord.slash(
+        "settings",
+        user=owner(h),
+        guild=h.world.guild,
+        channel=h.world.text,
+        subcommand="set",
+        options={"max_track_length": "200:00:00"},
+        locale="de",
+    )
+    message = await answer(interaction)
+    assert message["content"] == (
+        "`max_track_length` (in Sekunden) muss eine ganze Zahl von 1 bis 604800 sein."
+    )

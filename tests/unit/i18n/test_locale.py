@@ -6,8 +6,9 @@ import pytest
 
 from bot import bus_codec
 from bot.errors import NothingPlaying, RateLimited, UserError
-from bot.i18n import AUTO, Text, nearest_locale, resolve_locale, sentences, t
+from bot.i18n import AUTO, nearest_locale, resolve_locale, sentences, t
 from bot.i18n.catalog import Catalog
+from bot.i18n.text import plain
 
 
 @pytest.mark.parametrize(
@@ -77,5 +78,5 @@ def test_an_error_from_a_sender_without_keys_still_shows_its_message() -> None:
     data["attrs"].pop("text")
     received = bus_codec.decode_error(data)
     assert isinstance(received, UserError)
-    assert received.text == Text("Paused.")
+    assert received.text == plain("Paused.")
     assert received.text.render("de") == "Paused."
