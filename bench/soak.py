@@ -701,6 +701,15 @@ def report(
         f"commands handled, errors ({where})",
         f"{handled:,} ({handled / max(out.soak_s, 1):.1f}/s), {sum(t.errors.values())} errors",
     )
+    node_faults = [k for k in args.faults if k.startswith("lavalink") and t.recovery_s.get(k)]
+    if node_faults:
+        rebuilt = sorted(s for k in node_faults for s in t.recovery_s[k])
+        record(
+            "soak",
+            "Lavalink faults: players rebuilt in (median / max); gateway voice sends",
+            f"{rebuilt[len(rebuilt) // 2]:.1f} s / {rebuilt[-1]:.1f} s;"
+            f" {sum(t.voice_sends[k] for k in node_faults)}",
+        )
     record(
         "soak",
         "faults survived; queue items lost / duplicated",
