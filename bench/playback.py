@@ -77,6 +77,7 @@ RATE_LIMIT_PER_USER = 8  # LimitsSettings.commands_per_user_per_10s default; kep
 PLAYLIST_URL = "https://example.com/pl/bench-100"
 PLAYLIST_TRACKS = 100
 WAIT = 30.0
+RESTART_WAIT = 90.0  # every guild rejoins voice: ~110 gateway sends a minute per shard
 GATEWAY_MARGIN = 3  # gateway sends left unused for the bot's own needs
 WARM_UP_GUILDS = 3  # memory: filled before the "before" reading
 
@@ -802,14 +803,22 @@ async def run(args: argparse.Namespace) -> int:
         await h.start()
         ready = time.monotonic() - t0
         session = await h.lavalink.wait_for_session(since=since, timeout=WAIT)
-        for lg in bench.guilds:
-            await h.lavalink.wait_for_player(lg.world.guild.id, connected=True, playing=True,
-                                             session_id=session, timeout=WAIT)
+        back = 0
+        try:
+            for lg in bench.guilds:
+                await h.lavalink.wait_for_player(
+                    lg.world.guild.id, connected=True, playing=True, session_id=session,
+                    timeout=max(1.0, RESTART_WAIT - (time.monotonic() - t0)),
+                )
+                back += 1
+        except AssertionError:  # the fake's wait timed out: report how far it got
+            pass
         resumed = time.monotonic() - t0
-        print(f"restart: ready in {ready:.2f} s, all {len(bench.guilds)} guilds playing again"
+        total = len(bench.guilds)
+        print(f"restart: ready in {ready:.2f} s, {back}/{total} guilds playing again"
               f" {resumed:.2f} s after the start", flush=True)
-        record("playback", f"restart → all {len(bench.guilds)} guilds playing again"
-               " (rejoin voice, same track and position)", f"{resumed:.2f} s")
+        record("playback", f"restart → guilds playing again (of {total}; rejoin voice, same"
+               " track and position)", f"{back}/{total} in {resumed:.2f} s")
 
     with tempfile.TemporaryDirectory(prefix="bench-playback-") as tmp:
         # memory first, in a fresh bot: less freed memory around for the allocator to reuse
