@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.i18n.catalog import DEFAULT_LOCALE, Catalog, catalog, tr
 from bot.i18n.locale import AUTO, nearest_locale, resolve_locale
-from bot.i18n.text import Text, plural, sentences, t
+from bot.i18n.text import Text, plain, plural, sentences, t
 
 __all__ = [
     "AUTO",
@@ -13,6 +13,7 @@ __all__ = [
     "Text",
     "catalog",
     "nearest_locale",
+    "plain",
     "plural",
     "resolve_locale",
     "sentences",

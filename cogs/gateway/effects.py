@@ -16,7 +16,7 @@ from bot.events import SegmentSkipped, SegmentsLoaded
 from bot.i18n import DEFAULT_LOCALE, Text, plural, t, tr
 from bot.i18n.reader import guild_locale, interaction_locale
 from bot.i18n.translator import localized_choice
-from bot.music.filters import SPEED_RANGE
+from bot.music.filters import BASS_BOOST_LEVELS, SPEED_RANGE
 from bot.music.timefmt import format_duration
 from bot.playback.plugins import SEGMENT_NAMES, SPONSORBLOCK_CATEGORIES
 from cogs.gateway import render
@@ -38,10 +38,13 @@ CATEGORY_HELP = {
     "outro": "sponsorblock.help.outro",
     "music_offtopic": "sponsorblock.help.music_offtopic",
 }
+BASS_BOOST_KEYS = {
+    "low": "choice.bassboost.low",
+    "medium": "choice.bassboost.medium",
+    "high": "choice.bassboost.high",
+}
 BASS_BOOST_CHOICES = [
-    localized_choice("choice.bassboost.low", "low", "low"),
-    localized_choice("choice.bassboost.medium", "medium", "medium"),
-    localized_choice("choice.bassboost.high", "high", "high"),
+    localized_choice(BASS_BOOST_KEYS[level], level, level) for level in BASS_BOOST_LEVELS
 ]
 
 

@@ -20,7 +20,7 @@ from bot.command_tree import defer_public
 from bot.db.errors import InvalidSettingError
 from bot.db.guild_settings import GuildSettings
 from bot.errors import UserError
-from bot.i18n import AUTO, DEFAULT_LOCALE, Text, catalog, t, tr
+from bot.i18n import AUTO, DEFAULT_LOCALE, Text, catalog, plain, t, tr
 from bot.i18n.reader import forget_locale, interaction_locale
 from bot.i18n.translator import localized_choice
 from bot.music.sources import SOURCES, source_named
@@ -53,7 +53,7 @@ def _on_off(value: bool) -> Text:
 def _language(value: str) -> Text:
     if value == AUTO:
         return t("settings.language_auto")
-    return t("common.raw", value=language_name(value))
+    return plain(language_name(value))
 
 
 def language_name(locale: str) -> str:
@@ -66,13 +66,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "dj_role_id",
         "dj_role",
         "settings.label.dj_role",
-        lambda v: t("common.raw", value=f"<@&{v}>") if v else t("settings.no_dj_role"),
+        lambda v: plain(f"<@&{v}>") if v else t("settings.no_dj_role"),
     ),
     SettingSpec(
         "announce_channel_id",
         "announce_channel",
         "settings.label.announce_channel",
-        lambda v: t("common.raw", value=f"<#{v}>") if v else t("settings.no_announce_channel"),
+        lambda v: plain(f"<#{v}>") if v else t("settings.no_announce_channel"),
     ),
     SettingSpec("stay_247", "stay_247", "settings.label.stay_247", _on_off),
     SettingSpec(
@@ -89,7 +89,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "max_track_length",
         "settings.label.max_track_length",
         lambda v: (
-            t("common.raw", value=format_duration(v * 1000)) if v else t("settings.no_limit")
+            plain(format_duration(v * 1000)) if v else t("settings.no_limit")
         ),
         unit="settings.in_seconds",
     ),
@@ -103,13 +103,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "default_source",
         "default_source",
         "settings.label.default_source",
-        lambda v: t("common.raw", value=SOURCES[v].label if v in SOURCES else v),
+        lambda v: plain(SOURCES[v].label if v in SOURCES else v),
     ),
     SettingSpec(
         "default_volume",
         "default_volume",
         "settings.label.default_volume",
-        lambda v: t("common.raw", value=f"{v}%"),
+        lambda v: plain(f"{v}%"),
     ),
     SettingSpec("language", "language", "settings.label.language", _language),
 )
