@@ -23,6 +23,7 @@ from bot.errors import UserError
 from bot.i18n import AUTO, DEFAULT_LOCALE, Text, catalog, plain, t, tr
 from bot.i18n.reader import forget_locale, interaction_locale
 from bot.i18n.translator import localized_choice
+from bot.music.source_policy import LINK_HOSTS, source_label
 from bot.music.sources import SOURCES, source_named
 from bot.music.timefmt import format_duration, parse_seek
 from cogs.gateway import render
@@ -54,6 +55,27 @@ def _language(value: str) -> Text:
     if value == AUTO:
         return t("settings.language_auto")
     return plain(language_name(value))
+
+
+def _sources(value: tuple[str, ...] | None) -> Text:
+    if value is None:
+        return t("settings.all_sources")
+    return plain(", ".join(source_label(name) for name in value))
+
+
+ALL_SOURCES = frozenset({"all", "any", "*"})
+KNOWN_SOURCES = frozenset({*SOURCES, *LINK_HOSTS.values(), "http"})
+
+
+def parse_sources(text: str) -> tuple[str, ...] | None:
+    """`youtube, soundcloud` → ("youtube", "soundcloud"); `all` → None (every source)."""
+    names = [part.strip().lower() for part in text.replace(";", ",").split(",") if part.strip()]
+    if not names or ALL_SOURCES.intersection(names):
+        return None
+    for name in names:
+        if name not in KNOWN_SOURCES:
+            raise UserError("settings.bad_sources", name=name[:32])
+    return tuple(dict.fromkeys(names))
 
 
 def language_name(locale: str) -> str:
@@ -112,6 +134,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
         lambda v: plain(f"{v}%"),
     ),
     SettingSpec("language", "language", "settings.label.language", _language),
+    SettingSpec(
+        "allowed_sources", "allowed_sources", "settings.label.allowed_sources", _sources
+    ),
 )
 SPECS = {spec.field: spec for spec in SETTINGS}
 
@@ -276,6 +301,9 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
         default_source="Where searches go when no source is given",
         default_volume="Volume when playback starts (0-200)",
         language="The language of my replies; automatic: each member's own",
+        allowed_sources=(
+            "Where members may play from, comma-separated: youtube, soundcloud; all for every"
+        ),
     )
     @app_commands.choices(autoplay=AUTOPLAY_CHOICES, language=LANGUAGE_CHOICES)
     async def settings_set(
@@ -291,6 +319,7 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
         default_source: str | None = None,
         default_volume: app_commands.Range[int, 0, 200] | None = None,
         language: str | None = None,
+        allowed_sources: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         """Change the given settings together (all or none), then show them all."""
         require_manage_server(interaction)
@@ -311,6 +340,8 @@ class GuildAdmin(commands.Cog, name="guild_admin"):
             "language": language,
         }
         changes = {name: value for name, value in given.items() if value is not None}
+        if allowed_sources is not None:  # None is a value here: every source
+            changes["allowed_sources"] = parse_sources(allowed_sources)
         if not changes:
             raise UserError("settings.nothing_given")
         await self._check_autoplay_allowed(interaction.guild_id or 0, autoplay)

@@ -56,6 +56,7 @@ async def test_anyone_may_view_the_settings(h: Harness) -> None:
         "Default source": "YouTube",
         "Default volume": "100%",
         "Language": "automatic: each member's Discord language",
+        "Allowed sources": "all sources",
     }
 
 
@@ -93,6 +94,30 @@ async def test_manage_server_changes_several_settings_at_once(h: Harness) -> Non
         70,
     )
     assert now.autoplay_mode == "similar"
+
+
+async def test_allowed_sources_are_set_shown_and_reset(h: Harness) -> None:
+    """A comma-separated list limits the sources (a default outside it is refused), all lifts it."""
+    refused = await settings(h, "set", allowed_sources="soundcloud, bandcamp")
+    assert refused["ephemeral"]
+    assert "`default_source` youtube is not among the allowed sources" in refused["content"]
+    assert (await stored(h)).allowed_sources is None
+    unknown = await settings(h, "set", allowed_sources="soundcloud, myspace")
+    assert "I don't know the source `myspace`" in unknown["content"]
+    message = await settings(
+        h, "set", allowed_sources="SoundCloud; bandcamp, soundcloud", default_source="soundcloud"
+    )
+    assert fields(message)["Allowed sources"] == "SoundCloud, Bandcamp"
+    assert (await stored(h)).allowed_sources == ("soundcloud", "bandcamp")
+    await h.join()
+    played = await h.reply("play", query="never gonna give you up", source="youtube")
+    assert played["ephemeral"] and "SoundCloud" in played["content"]
+    everything = await settings(h, "set", allowed_sources="all")
+    assert fields(everything)["Allowed sources"] == "all sources"
+    assert (await stored(h)).allowed_sources is None
+    await settings(h, "set", allowed_sources="youtube")
+    reset = await settings(h, "reset", setting="allowed_sources")
+    assert fields(reset)["Allowed sources"] == "all sources"
 
 
 async def test_changing_needs_manage_server(h: Harness) -> None:
