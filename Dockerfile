@@ -4,7 +4,9 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot bot
 COPY cogs cogs
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# Optional features baked in: OpenTelemetry tracing and Sentry error reports (off until configured).
+ARG EXTRAS=tracing,errors
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[${EXTRAS}]"
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 bot && mkdir /data && chown bot:bot /data
