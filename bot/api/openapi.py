@@ -137,6 +137,18 @@ def _operation(op: Operation) -> dict[str, Any]:
         )
     if op.voice:
         statuses += [409, 422]
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,128}$"},
+                "description": (
+                    "Any unique string of yours: the same request again with the same key "
+                    "(and API key) gets the first answer instead of running twice, for 15 minutes"
+                ),
+            }
+        )
     if op.query:
         statuses.append(422)
     spec: dict[str, Any] = {

@@ -8,6 +8,8 @@ own voice channel, and refuses (409) when the bot is in none.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +42,10 @@ from bot.rate_limit import SlidingWindowLimiter
 PREFIX = "/api/v1"
 MAX_SNOWFLAKE = 2**63 - 1
 MAX_PAGE = 1000
+KEY_ID = web.RequestKey("api_key_id", int)
+"""The authenticated key's id, kept on the request."""
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -74,6 +80,7 @@ def _int_param(request: web.Request, name: str, maximum: int) -> int:
 async def _guild(request: web.Request, scope: KeyScope) -> GuildRef:
     """Authenticate, then the path's guild, which the key must be for and the bot must be in."""
     key = await authenticate(request, scope)
+    request[KEY_ID] = key.id
     guild_id = _int_param(request, "guild_id", MAX_SNOWFLAKE)
     check_guild(key, guild_id)
     guild = request.app[PORT].guild(guild_id)
@@ -99,9 +106,22 @@ async def _send(
         voice_channel_id=guild.voice_channel_id,
         rights=API_CONTROL_RIGHTS,
         origin="api",
+        command_id=_command_id(request, cls, fields),
         **fields,
     )
     return await port.ask(command)
+
+
+def _command_id(request: web.Request, cls: type, fields: dict[str, Any]) -> str | None:
+    """The `Idempotency-Key` header as a command id: the same request again (same API key,
+    action and fields) gets the first answer instead of running twice."""
+    raw = request.headers.get(IDEMPOTENCY_HEADER)
+    if raw is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(raw):
+        raise invalid(f"{IDEMPOTENCY_HEADER}: 1 to 128 visible ASCII characters.")
+    request_digest = hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()[:16]
+    return f"api:{request[KEY_ID]}:{cls.__name__}:{request_digest}:{raw}"
 
 
 def _done(result: ac.Done) -> web.Response:

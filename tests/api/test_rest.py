@@ -266,3 +266,35 @@ async def test_queue_add_move_remove_clear(api: Api) -> None:
     assert [i["track"]["title"] for i in player["queue"]["items"]] == ["Track Q3", "Track Q2"]
     status, body, _ = await api.call("DELETE", api.queue(), token=token)
     assert (status, body["message"]) == (200, "Removed 2 tracks from the queue.")
+
+
+async def test_idempotency_key_makes_a_retried_play_queue_once(api: Api) -> None:
+    """The same Idempotency-Key gets the first answer; another API key's same value runs anew."""
+    await api.start_playing(1)
+    api.h.add_tracks(1, prefix="x")
+    token, other = await api.key(), await api.key()
+    play = {"query": "https://example.com/x1"}
+    retry = {"Idempotency-Key": "retry-7f3a"}
+    first = await api.call("POST", api.player("/play"), token=token, json=play, headers=retry)
+    again = await api.call("POST", api.player("/play"), token=token, json=play, headers=retry)
+    assert first[0] == again[0] == 200 and first[1] == again[1]
+    assert first[1]["position"] == 1
+    _, detail, _ = await api.call("GET", api.player(), token=token)
+    assert [item["track"]["title"] for item in detail["queue"]["items"]] == ["Track X1"]
+    status, body, _ = await api.call(
+        "POST", api.player("/play"), token=other, json=play, headers=retry
+    )
+    assert status == 200 and body["position"] == 2
+
+
+async def test_malformed_idempotency_key_is_422_and_runs_nothing(api: Api) -> None:
+    """A key with spaces or over 128 characters is refused before any command is sent."""
+    await api.start_playing(1)
+    seen = await commands_seen(api)
+    token = await api.key()
+    for value in ("two words", "x" * 129):
+        status, body, _ = await api.call(
+            "POST", api.player("/pause"), token=token, headers={"Idempotency-Key": value}
+        )
+        assert status == 422 and "Idempotency-Key" in body["error"]["message"]
+    assert not [c for c in seen if isinstance(c, ac.Pause)]
