@@ -77,7 +77,7 @@ async def test_request_span_continues_the_callers_trace(
 
 
 async def test_spans_are_exported_over_otlp_from_the_running_bot(tmp_path: Path) -> None:
-    """With api.otlp_endpoint set, the bot's request spans reach the collector by stop."""
+    """With observability.otlp_endpoint set, request spans reach the collector by stop."""
     received: list[ExportTraceServiceRequest] = []
 
     async def collect(request: web.Request) -> web.Response:
@@ -92,7 +92,7 @@ async def test_spans_are_exported_over_otlp_from_the_running_bot(tmp_path: Path)
         async with harness(tmp_path, start=False) as h, aiohttp.ClientSession() as http:
             other = build_guild(h.discord, "Guild B")
             endpoint = str(server.make_url("/")).rstrip("/")
-            await h.start(api={**API_ON, "otlp_endpoint": endpoint})
+            await h.start(api=API_ON, observability={"otlp_endpoint": endpoint})
             api = Api(h, other, http)
             token = await api.key("read")
             _, _, response = await api.call("GET", api.player(), token=token)
