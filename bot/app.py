@@ -69,19 +69,23 @@ class MusicBot(commands.AutoShardedBot):
 
     def __init__(self, settings: Settings, *, reloader: SettingsReloader | None = None) -> None:
         intents = bot_intents()
+        # discord.py types these as required, yet its default for both is None (ask Discord).
+        optional: dict[str, Any] = {
+            "application_id": settings.discord.application_id,
+            "shard_ids": settings.discord.shard_ids,
+        }
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
             intents=intents,
             tree_cls=MusicCommandTree,
-            application_id=settings.discord.application_id,
             shard_count=settings.discord.shard_count,
-            shard_ids=settings.discord.shard_ids,
             chunk_guilds_at_startup=False,
             member_cache_flags=discord.MemberCacheFlags.from_intents(intents),
             max_messages=None,
             guild_ready_timeout=settings.discord.guild_ready_timeout,
             allowed_mentions=discord.AllowedMentions.none(),
+            **optional,
         )
         self._settings = settings
         self.reloader = reloader

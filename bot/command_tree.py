@@ -38,7 +38,8 @@ def command_label(interaction: discord.Interaction[Any]) -> str:
     """A bounded metric label: the command name, or the button's action."""
     if interaction.command is not None:
         return interaction.command.qualified_name
-    custom_id = (interaction.data or {}).get("custom_id", "")
+    data: dict[str, Any] = dict(interaction.data or {})
+    custom_id = data.get("custom_id", "")
     # Our custom ids are `area:action[:state]`; the first two parts are a bounded set.
     return ":".join(str(custom_id).split(":")[:2]) or interaction.type.name
 

@@ -21,6 +21,8 @@ from loguru import logger
 from bot.correlation import current_correlation_id
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from loguru import Record
 
     from bot.settings import LoggingSettings
@@ -93,7 +95,8 @@ class InterceptHandler(logging.Handler):
             level: str | int = logger.level(record.levelname).name
         except ValueError:
             level = record.levelno
-        frame, depth = logging.currentframe(), 2
+        frame: FrameType | None = logging.currentframe()
+        depth = 2
         while frame is not None and frame.f_code.co_filename == logging.__file__:
             frame = frame.f_back
             depth += 1

@@ -32,6 +32,20 @@ NodeCallback = Callable[[mafic.Node[Any]], Awaitable[None]]
 LostCallback = Callable[[str], Awaitable[None]]
 
 
+_POOL: Any = mafic.NodePool
+"""mafic's pool: its class properties are typed as if read from an instance, hence `Any`."""
+
+
+def pool_nodes() -> list[mafic.Node[Any]]:
+    """Every node in mafic's pool, up or not."""
+    return list(_POOL.label_to_node.values())
+
+
+def nodes_by_label() -> dict[str, mafic.Node[Any]]:
+    """mafic's own label → node map (changes to it change the pool)."""
+    return _POOL.label_to_node
+
+
 def is_listening(node: mafic.Node[Any]) -> bool:
     """Whether mafic still reads the node's websocket.
 
@@ -203,5 +217,5 @@ class NodeConnector:
         for node in list(self.pool.label_to_node.values()):
             with contextlib.suppress(Exception):
                 await node.close()
-        mafic.NodePool.label_to_node.clear()
+        nodes_by_label().clear()
         NODES_UP.set(0)

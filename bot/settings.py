@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -106,7 +106,7 @@ class WebhookTarget(Section):
     url: str
     secret: SecretStr
     events: list[WebhookEventType] = Field(
-        default_factory=lambda: ["track_start", "track_end", "queue_end", "node_lost"]
+        default_factory=lambda: list(get_args(WebhookEventType))
     )
 
     @field_validator("url")

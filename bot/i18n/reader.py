@@ -44,7 +44,7 @@ async def interaction_locale(interaction: discord.Interaction[Any]) -> str:
     known = interaction.extras.get(_EXTRAS_KEY)
     if isinstance(known, str):
         return known
-    bot: MusicBot = interaction.client  # type: ignore[assignment]
+    bot: MusicBot = interaction.client
     language = await guild_language(bot, interaction.guild_id)
     locale = resolve_locale(language, interaction.locale.value)
     interaction.extras[_EXTRAS_KEY] = locale

@@ -41,8 +41,10 @@ def translation_key(
     if where in (Where.command_description, Where.group_description):
         return _command_key(data) + ".description"
     if where is Where.parameter_name:
+        assert isinstance(data, app_commands.Parameter)
         return f"{_command_key(data.command)}.option.{data.name}.name"
     if where is Where.parameter_description:
+        assert isinstance(data, app_commands.Parameter)
         return f"{_command_key(data.command)}.option.{data.name}.description"
     if where is Where.choice_name:
         key = string.extras.get(CHOICE_KEY)

@@ -23,6 +23,7 @@ from loguru import logger
 from bot.errors import UserError
 from bot.i18n import Text, t
 from bot.lavalink_rest import node_request
+from bot.nodes import pool_nodes
 
 __all__ = [
     "NODE_SOURCES",
@@ -209,7 +210,7 @@ class SourceDirectory:
 
     async def searchable(self) -> list[Source]:
         """The sources the least-loaded connected node can search (none without a node)."""
-        nodes = mafic.NodePool.nodes
+        nodes = pool_nodes()
         if not nodes:
             return []
         capabilities = await self.capabilities(min(nodes, key=lambda n: n.weight))

@@ -28,6 +28,7 @@ from bot.events import SegmentSkipped, SegmentsLoaded
 from bot.i18n import Text, t
 from bot.music.filters import Effect, EffectChain
 from bot.music.sources import NODE_SOURCES, NodeCapabilities
+from bot.nodes import pool_nodes
 from bot.playback.plugins import (
     LYRICS_PLUGIN,
     SEGMENT_NAMES,
@@ -259,7 +260,7 @@ class Effects:
 
 def _least_loaded_node() -> mafic.Node[Any] | None:
     """The node a new player would most likely get."""
-    nodes = [n for n in mafic.NodePool.nodes if n.available]
+    nodes = [n for n in pool_nodes() if n.available]
     return min(nodes, key=lambda n: n.weight) if nodes else None
 
 

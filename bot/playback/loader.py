@@ -25,6 +25,7 @@ from bot.music.ranking_rules import RankingRules
 from bot.music.search_cache import SearchCache
 from bot.music.sources import NODE_SOURCES, SOURCES, Source, SourceDirectory, source_named
 from bot.music.track import QueuedTrack
+from bot.nodes import pool_nodes
 from bot.settings import Settings
 
 __all__ = [
@@ -233,7 +234,7 @@ class TrackLoader:
 
     @staticmethod
     def _node() -> mafic.Node[Any]:
-        nodes = mafic.NodePool.nodes
+        nodes = pool_nodes()
         if not nodes:
             raise ServiceUnavailable("service.no_node_yet")
         return min(nodes, key=lambda n: n.weight)

@@ -23,7 +23,7 @@ from typing import Any
 import mafic
 
 from bot.lavalink_rest import node_request
-from bot.nodes import is_listening
+from bot.nodes import is_listening, nodes_by_label
 
 __all__ = ["detach", "healthy_node", "move_player", "voice_state"]
 
@@ -46,7 +46,7 @@ def voice_state(player: mafic.Player[Any]) -> dict[str, str] | None:
 
 def healthy_node() -> mafic.Node[Any] | None:
     """The least loaded node that is up and listening (mafic's weight, then players)."""
-    nodes = [n for n in mafic.NodePool.label_to_node.values() if n.available and is_listening(n)]
+    nodes = [n for n in nodes_by_label().values() if n.available and is_listening(n)]
     return min(nodes, key=lambda n: (n.weight, len(n.players))) if nodes else None
 
 

@@ -34,7 +34,7 @@ class MusicPlayer(mafic.Player[Any]):
     # Whether Discord has confirmed this player in a channel yet.
     _joined = False
 
-    async def on_voice_state_update(self, data: Any) -> None:  # type: ignore[override]
+    async def on_voice_state_update(self, data: Any) -> None:
         """Ignore voice updates that belong to an earlier player of the guild.
 
         When the bot leaves and rejoins (a rebuild, a voice reconnect, mafic's
@@ -53,7 +53,7 @@ class MusicPlayer(mafic.Player[Any]):
             self._joined = True
         await super().on_voice_state_update(data)
 
-    async def on_voice_server_update(self, data: Any) -> None:  # type: ignore[override]
+    async def on_voice_server_update(self, data: Any) -> None:
         """Likewise, a replaced player ignores voice server updates."""
         if self.guild.voice_client is not self:
             return

@@ -8,19 +8,30 @@ import mafic
 
 
 class GuildPolicy(Protocol):
-    """What the service needs to know of a guild's settings."""
+    """What the service needs to know of a guild's settings (read-only, as `GuildSettings`)."""
 
-    default_volume: int
-    max_queue_length: int
-    max_track_length_s: int | None
-    default_source: str
-    stay_247: bool
-    autoplay_mode: str
-    dj_role_id: int | None
-    announce_channel_id: int | None
-    vote_skip_ratio: float
-    allowed_sources: tuple[str, ...] | None
-    sponsorblock_categories: tuple[str, ...]
+    @property
+    def default_volume(self) -> int: ...
+    @property
+    def max_queue_length(self) -> int: ...
+    @property
+    def max_track_length_s(self) -> int | None: ...
+    @property
+    def default_source(self) -> str: ...
+    @property
+    def stay_247(self) -> bool: ...
+    @property
+    def autoplay_mode(self) -> str: ...
+    @property
+    def dj_role_id(self) -> int | None: ...
+    @property
+    def announce_channel_id(self) -> int | None: ...
+    @property
+    def vote_skip_ratio(self) -> float: ...
+    @property
+    def allowed_sources(self) -> tuple[str, ...] | None: ...
+    @property
+    def sponsorblock_categories(self) -> tuple[str, ...]: ...
 
 
 class SettingsWriter(Protocol):

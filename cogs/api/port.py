@@ -15,6 +15,7 @@ from bot.bus import Channel
 from bot.db.api_keys import ApiKeyStore
 from bot.guild_directory import guild_ref
 from bot.messages import Command
+from bot.nodes import nodes_by_label, pool_nodes
 from bot.settings import ApiSettings
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class DiscordBotPort:
         db = self.bot.db
         return Readiness(
             discord=self.bot.is_ready() and not self.bot.is_closed(),
-            lavalink=bool(mafic.NodePool.nodes),
+            lavalink=bool(pool_nodes()),
             database=db is not None and await db.ping(),
         )
 
@@ -83,7 +84,7 @@ class DiscordBotPort:
 
     def nodes(self) -> list[NodeInfo]:
         """Every configured node, connected or not, with mafic's latest stats."""
-        known: dict[str, mafic.Node[Any]] = dict(mafic.NodePool.label_to_node)
+        known: dict[str, mafic.Node[Any]] = dict(nodes_by_label())
         audio = self.bot.get_cog("audio")
         connector = getattr(audio, "nodes", None)
         found = []

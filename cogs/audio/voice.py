@@ -11,7 +11,7 @@ import mafic
 from loguru import logger
 
 from bot.errors import ServiceUnavailable, UserError
-from bot.nodes import is_listening
+from bot.nodes import is_listening, nodes_by_label, pool_nodes
 from bot.playback.player import MusicPlayer
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class DiscordVoice:
 
     def has_node(self) -> bool:
         """Whether a listening node is in the pool."""
-        return any(is_listening(node) for node in mafic.NodePool.nodes)
+        return any(is_listening(node) for node in pool_nodes())
 
     def listeners(self, guild_id: int, channel_id: int) -> int:
         """Humans (not bots) in the channel."""
@@ -176,7 +176,7 @@ class DiscordVoice:
             node = None
         # A node the watchdog closed must not be called: mafic would open a new HTTP
         # session on it (never closed) just to DELETE a player that is gone anyway.
-        if node is not None and mafic.NodePool.label_to_node.get(node.label) is node:
+        if node is not None and nodes_by_label().get(node.label) is node:
             try:
                 await asyncio.wait_for(player.disconnect(force=True), CONNECT_TIMEOUT)
                 return

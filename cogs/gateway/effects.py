@@ -210,7 +210,7 @@ class EffectsCommands(commands.Cog, name="effects"):
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     async def _status(self, interaction: discord.Interaction[Any]) -> ac.SponsorBlockStatus:
-        return await ask_audio(  # type: ignore[no-any-return]
+        return await ask_audio(
             self.bot,
             ac.ShowSponsorBlock(guild_id=interaction.guild_id or 0, user_id=interaction.user.id),
         )

@@ -83,6 +83,15 @@ def language_name(locale: str) -> str:
     return catalog().lookup(locale, "meta.name") or locale
 
 
+AUTOPLAY_NAMES = {
+    "artist": "settings.autoplay.artist",
+    "genre": "settings.autoplay.genre",
+    "mixed": "settings.autoplay.mixed",
+    "off": "settings.autoplay.off",
+    "similar": "settings.autoplay.similar",
+}
+
+
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "dj_role_id",
@@ -172,13 +181,6 @@ def parse_track_length(text: str) -> int:
     return target.ms // 1000
 
 
-AUTOPLAY_NAMES = {
-    "artist": "settings.autoplay.artist",
-    "genre": "settings.autoplay.genre",
-    "mixed": "settings.autoplay.mixed",
-    "off": "settings.autoplay.off",
-    "similar": "settings.autoplay.similar",
-}
 AUTOPLAY_CHOICES = [
     localized_choice("choice.autoplay.artist", "artist", "artist"),
     localized_choice("choice.autoplay.genre", "genre", "genre"),

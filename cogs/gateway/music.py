@@ -176,7 +176,7 @@ class MusicCommands(commands.Cog, name="music"):
             raise UserError("search.nothing_found", query=render.clip(query, 80))
         locale = await interaction_locale(interaction)
         view = SearchPicker(self.bot, list(result.tracks), owner_id=interaction.user.id)
-        view.pick.placeholder = tr(locale, "search.pick_placeholder")
+        view.menu.placeholder = tr(locale, "search.pick_placeholder")
         lines = [
             f"`{i}.` {render.track_line(track, locale)}" for i, track in enumerate(result.tracks, 1)
         ]

@@ -110,7 +110,7 @@ class NowPlayingMessages:
                 entry.message_id = None
         if state.track is None:
             return  # nothing to announce with a fresh message
-        message = await channel.send(embed=embed, view=view)
+        message = await channel.send(embed=embed, view=self.view)
         entry.message_id = message.id
         with contextlib.suppress(BusError):
             await self.bot.bus.request(

@@ -7,7 +7,7 @@ the member's voice channel, and one error handler (`report_error`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
@@ -151,7 +151,12 @@ class SearchPicker(BotView):
             )
             for index, track in enumerate(tracks[:25])
         ]
-        self.pick.options = options
+        self.menu.options = options
+
+    @property
+    def menu(self) -> discord.ui.Select[Any]:
+        """The select item (`pick` is its callback, as discord.py's decorator types it)."""
+        return cast("discord.ui.Select[Any]", self.pick)
 
     @discord.ui.select(
         placeholder="Choose a track", custom_id="search:pick", min_values=1, max_values=1
