@@ -40,10 +40,8 @@ from urllib.parse import urlsplit
 
 from loguru import logger
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
 from bot.bus import BusError, BusTimeout, Channel, EventBus, _Delivery
 from bot.bus_codec import CodecError, decode, decode_error, encode, encode_error, is_portable
@@ -53,19 +51,15 @@ from bot.guild_directory import GuildDirectory
 from bot.messages import BusMessage, Command, NowPlayingUpdate
 from bot.metrics import BUS_OPERATIONS
 from bot.now_playing_mirror import NowPlayingMirror
+from bot.redis_subscription import HEARTBEAT_S, REDIS_DOWN, listen
 
 __all__ = ["RedisBus", "RemoteError", "ShardUnreachable", "shard_of"]
 
 UNREACHABLE = "The process for this server is unreachable right now. Try again in a moment."
-HEARTBEAT_S = 1.0
-MISSED_HEARTBEATS = 3
-RETRY_MIN_S = 0.1
-RETRY_MAX_S = 2.0
 COMMAND_TIMEOUT_S = 5.0
 # The owner gives up this much before the caller: clocks of two processes (or hosts)
 # never agree exactly, and a command must not run once its caller has given up.
 CLOCK_MARGIN_S = 0.05
-_REDIS_DOWN = (RedisError, OSError, TimeoutError)
 
 
 class ShardUnreachable(BusError, ServiceUnavailable):
@@ -196,7 +190,7 @@ class RedisBus(EventBus):
                     receivers = await self._redis.publish(
                         self.shard_channel(shard), json.dumps(envelope)
                     )
-            except _REDIS_DOWN as exc:
+            except REDIS_DOWN as exc:
                 raise self._unreachable(f"Redis: {exc or type(exc).__name__}") from None
             if receivers == 0:
                 raise self._unreachable(f"no process serves shard {shard}")
@@ -278,7 +272,7 @@ class RedisBus(EventBus):
             try:
                 async with asyncio.timeout(COMMAND_TIMEOUT_S):
                     await self._redis.publish(reply_to, json.dumps(answer))
-            except _REDIS_DOWN as exc:
+            except REDIS_DOWN as exc:
                 logger.warning("bus: could not answer another process: {}", exc)
 
     # -- the subscription --------------------------------------------------------
@@ -302,64 +296,28 @@ class RedisBus(EventBus):
         return [*shards, self._reply_channel, self.directory.channel, self.now_playing.channel]
 
     async def _listen(self) -> None:
-        delay = RETRY_MIN_S
-        lost_logged = False
-        while True:
-            pubsub = self._redis.pubsub()
-            try:
-                await self._subscribe(pubsub)
-                self._up(reconnected=lost_logged)
-                lost_logged, delay = False, RETRY_MIN_S
-                await self._receive(pubsub)
-            except _REDIS_DOWN as exc:
-                if self.connected or not lost_logged:
-                    logger.warning(
-                        "bus: lost Redis at {} ({}); commands for other processes' servers "
-                        "fail until it is back",
-                        self.where,
-                        exc or type(exc).__name__,
-                    )
-                    lost_logged = True
-            finally:
-                self._down()
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
+        await listen(
+            self._redis,
+            self._channels,
+            self._dispatch,
+            on_up=self._on_up,
+            on_down=self._down,
+            on_lost=self._on_lost,
+            connect_timeout=self.connect_timeout,
+            subscribe_timeout=self.connect_timeout + COMMAND_TIMEOUT_S,
+            heartbeat=self.heartbeat,
+        )
 
-    async def _subscribe(self, pubsub: PubSub) -> None:
-        channels = self._channels()
-        async with asyncio.timeout(self.connect_timeout + COMMAND_TIMEOUT_S):
-            await pubsub.subscribe(*channels)
-            confirmed = 0
-            while confirmed < len(channels):
-                message = await pubsub.get_message(timeout=self.connect_timeout)
-                if message is None:
-                    raise TimeoutError("Redis did not confirm the subscription")
-                confirmed += message["type"] == "subscribe"
+    async def _on_up(self, reconnected: bool) -> None:
+        self._up(reconnected=reconnected)
 
-    async def _receive(self, pubsub: PubSub) -> None:
-        loop = asyncio.get_running_loop()
-        silence = self.heartbeat * MISSED_HEARTBEATS
-        last_seen = next_ping = loop.time()
-        while True:
-            try:
-                # Bounded from outside too: redis-py reconnects by itself after an error,
-                # and a connect to a Redis that never answers would hang here.
-                async with asyncio.timeout(silence):
-                    message = await pubsub.get_message(timeout=self.heartbeat)
-                    now = loop.time()
-                    if now >= next_ping:
-                        await pubsub.ping()
-                        next_ping = now + self.heartbeat
-            except TimeoutError:
-                raise TimeoutError("Redis stopped answering") from None
-            if message is not None:
-                last_seen = now
-                if message["type"] == "message":
-                    self._dispatch(message["channel"], message["data"])
-            elif now - last_seen > silence:
-                raise TimeoutError("Redis stopped answering")
+    def _on_lost(self, exc: BaseException) -> None:
+        logger.warning(
+            "bus: lost Redis at {} ({}); commands for other processes' servers "
+            "fail until it is back",
+            self.where,
+            exc or type(exc).__name__,
+        )
 
     def _dispatch(self, raw_channel: bytes, data: bytes) -> None:
         channel = raw_channel.decode()

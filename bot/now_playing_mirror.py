@@ -27,10 +27,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from loguru import logger
-from redis.exceptions import RedisError
 
 from bot.bus_codec import CodecError, decode, encode
 from bot.messages import NowPlayingUpdate
+from bot.redis_subscription import REDIS_DOWN
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -40,7 +40,6 @@ __all__ = ["NowPlayingMirror"]
 MIRROR_NAME = "discord-bot:ui:now"
 _Sent = tuple[NowPlayingUpdate, str]  # an update and its entry as written to Redis
 WRITE_TIMEOUT_S = 2.0
-_REDIS_DOWN = (RedisError, OSError, TimeoutError)
 
 
 class NowPlayingMirror:
@@ -97,7 +96,7 @@ class NowPlayingMirror:
             batch, self._outbox = self._outbox, {}
             try:
                 await self._write(batch.values(), gone=())
-            except _REDIS_DOWN as exc:
+            except REDIS_DOWN as exc:
                 # Written again from `_local` once Redis is back (on_connected).
                 logger.debug("ui:now mirror: {} update(s) not sent: {}", len(batch), exc)
 
@@ -142,7 +141,7 @@ class NowPlayingMirror:
                 if self._owns(int(raw_id)) and int(raw_id) not in self._local
             ]
             await self._write(list(self._local.values()), gone=leftovers)
-        except _REDIS_DOWN as exc:
+        except REDIS_DOWN as exc:
             logger.warning("ui:now mirror: could not reload from Redis: {}", exc)
             return
         seen = set()
@@ -193,7 +192,7 @@ class NowPlayingMirror:
         if writer is not None:
             await asyncio.wait({writer}, timeout=WRITE_TIMEOUT_S * 2)
             writer.cancel()
-        with contextlib.suppress(*_REDIS_DOWN):
+        with contextlib.suppress(*REDIS_DOWN):
             await self._write((), gone=list(self._local))
 
 

@@ -30,24 +30,18 @@ from typing import Any, TypeVar
 
 from loguru import logger
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
 from bot.bus_codec import CodecError, dumps, loads
 from bot.db.metrics import METRICS, PersistenceMetrics
+from bot.redis_subscription import HEARTBEAT_S, REDIS_DOWN, listen
 
 __all__ = ["INVALIDATE_CHANNEL", "SharedCache"]
 
 INVALIDATE_CHANNEL = "discord-bot:cache:invalidate"
 KEY_PREFIX = "discord-bot:cache"
-HEARTBEAT_S = 1.0
-MISSED_HEARTBEATS = 3
-RETRY_MIN_S = 0.1
-RETRY_MAX_S = 2.0
 MAX_UNSENT = 10_000
-_REDIS_DOWN = (RedisError, OSError, TimeoutError)
 
 T = TypeVar("T")
 
@@ -121,7 +115,7 @@ class SharedCache:
         try:
             async with asyncio.timeout(self.timeout):
                 raw = await self._redis.get(redis_key)
-        except _REDIS_DOWN as exc:
+        except REDIS_DOWN as exc:
             self._failed(cache, "read", exc)
             return await loader()
         if raw is not None:
@@ -137,7 +131,7 @@ class SharedCache:
         try:
             async with asyncio.timeout(self.timeout):
                 await self._redis.set(redis_key, dumps(value), px=self.ttl_ms, nx=True)
-        except _REDIS_DOWN as exc:
+        except REDIS_DOWN as exc:
             self._failed(cache, "fill", exc)
         return value
 
@@ -152,7 +146,7 @@ class SharedCache:
         try:
             async with asyncio.timeout(self.timeout):
                 await pipe.execute()
-        except _REDIS_DOWN as exc:
+        except REDIS_DOWN as exc:
             self._failed(cache, "write", exc)
             self._remember(cache, key)
         else:
@@ -180,7 +174,7 @@ class SharedCache:
         try:
             async with asyncio.timeout(self.timeout * 2):
                 await pipe.execute()
-        except _REDIS_DOWN as exc:
+        except REDIS_DOWN as exc:
             logger.warning("shared cache: could not send {} invalidations: {}", len(unsent), exc)
             self._unsent |= unsent
             return
@@ -215,40 +209,29 @@ class SharedCache:
         await self._connected.wait()
 
     async def _listen(self) -> None:
-        delay = RETRY_MIN_S
-        lost = False
-        while not self._closing:
-            pubsub = self._redis.pubsub()
-            try:
-                await self._subscribe(pubsub)
-                self._up(reconnected=lost)
-                lost, delay = False, RETRY_MIN_S
-                await self._send_unsent()
-                await self._receive(pubsub)
-            except _REDIS_DOWN as exc:
-                if self.connected or not lost:
-                    logger.warning(
-                        "shared cache: lost Redis ({}); settings are read from the database "
-                        "until it is back",
-                        exc or type(exc).__name__,
-                    )
-                    lost = True
-            finally:
-                self._connected.clear()
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
+        await listen(
+            self._redis,
+            lambda: [self.channel],
+            lambda _channel, data: self._on_invalidation(data),
+            on_up=self._on_up,
+            on_down=self._connected.clear,
+            on_lost=self._on_lost,
+            connect_timeout=self.connect_timeout,
+            subscribe_timeout=self.connect_timeout + self.timeout,
+            heartbeat=self.heartbeat,
+            closing=lambda: self._closing,
+        )
 
-    async def _subscribe(self, pubsub: PubSub) -> None:
-        async with asyncio.timeout(self.connect_timeout + self.timeout):
-            await pubsub.subscribe(self.channel)
-            while True:
-                message = await pubsub.get_message(timeout=self.connect_timeout)
-                if message is None:
-                    raise TimeoutError("Redis did not confirm the subscription")
-                if message["type"] == "subscribe":
-                    return
+    async def _on_up(self, reconnected: bool) -> None:
+        self._up(reconnected=reconnected)
+        await self._send_unsent()
+
+    def _on_lost(self, exc: BaseException) -> None:
+        logger.warning(
+            "shared cache: lost Redis ({}); settings are read from the database "
+            "until it is back",
+            exc or type(exc).__name__,
+        )
 
     def _up(self, *, reconnected: bool) -> None:
         # Invalidations sent while this process was away are lost: forget everything.
@@ -258,27 +241,6 @@ class SharedCache:
         self._connected.set()
         if reconnected:
             logger.info("shared cache: Redis is back")
-
-    async def _receive(self, pubsub: PubSub) -> None:
-        loop = asyncio.get_running_loop()
-        silence = self.heartbeat * MISSED_HEARTBEATS
-        last_seen = next_ping = loop.time()
-        while True:
-            try:
-                async with asyncio.timeout(silence):
-                    message = await pubsub.get_message(timeout=self.heartbeat)
-                    now = loop.time()
-                    if now >= next_ping:
-                        await pubsub.ping()
-                        next_ping = now + self.heartbeat
-            except TimeoutError:
-                raise TimeoutError("Redis stopped answering") from None
-            if message is not None:
-                last_seen = now
-                if message["type"] == "message":
-                    self._on_invalidation(message["data"])
-            elif now - last_seen > silence:
-                raise TimeoutError("Redis stopped answering")
 
     def _on_invalidation(self, raw: bytes) -> None:
         try:
