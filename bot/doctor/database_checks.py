@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db import Database
 from bot.db.schema import alembic_config
+from bot.doctor.causes import causes
 from bot.doctor.report import CheckResult
 from bot.settings import Settings
 
@@ -95,7 +96,7 @@ def _connect_failure(name: str, db: Database, exc: BaseException) -> CheckResult
     where = _where(db)
     host = f"{db.url.host}:{db.url.port or 5432}"
     user, database = db.url.username, db.url.database
-    for error in _causes(exc):
+    for error in causes(exc):
         if isinstance(error, ConnectionRefusedError):
             return CheckResult.fail(
                 name,
@@ -146,14 +147,3 @@ def _connect_failure(name: str, db: Database, exc: BaseException) -> CheckResult
     )
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
-    """The exception, the DBAPI error SQLAlchemy wraps, and their causes, outermost first."""
-    seen: list[BaseException] = []
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        error = pending.pop(0)
-        if error is None or any(error is s for s in seen):
-            continue
-        seen.append(error)
-        pending += [getattr(error, "orig", None), error.__cause__, error.__context__]
-    return seen

@@ -13,6 +13,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeout
 
+from bot.doctor.causes import causes
 from bot.doctor.report import CheckResult
 from bot.settings import Settings
 
@@ -69,7 +70,7 @@ def _where(url: str) -> str:
 
 
 def _failure(name: str, where: str, exc: BaseException) -> CheckResult:
-    for error in _causes(exc):
+    for error in causes(exc):
         if isinstance(error, AuthenticationError):
             return CheckResult.fail(
                 name,
@@ -106,19 +107,6 @@ def _failure(name: str, where: str, exc: BaseException) -> CheckResult:
         f"cannot connect to {where}: {type(exc).__name__}",
         "check bus.redis_url (BOT_BUS__REDIS_URL) and that Redis is running",
     )
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """The error and what it was raised from or during, outermost first."""
-    seen: list[BaseException] = []
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        error = pending.pop(0)
-        if error is None or any(error is s for s in seen):
-            continue
-        seen.append(error)
-        pending += [error.__cause__, error.__context__]
-    return seen
 
 
 def _older_than(version: str, oldest: tuple[int, int]) -> bool:
