@@ -162,7 +162,9 @@ class FakeDiscord(RestMixin, CommandsMixin, MessagesMixin, GatewayMixin, VoiceMi
         self.heartbeats = 0
         self.presence_updates: list[Any] = []
         self.voice_updates: list[Any] = []  # op 4 payloads as sent by the bot
+        self.voice_update_times: list[float] = []  # time.monotonic() of each, same order
         self.voice_denied: list[dict[str, Any]] = []
+        self.lost_joins: dict[int, int] = {}  # guild id -> bot joins left to leave unanswered
         self.voice_server_updates: list[dict[str, Any]] = []
         self.chunk_requests: list[Any] = []
         # interactions

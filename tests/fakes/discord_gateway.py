@@ -239,6 +239,7 @@ class GatewayMixin:
         session.conn = conn
         conn.session = session
         self.identifies.append(record)
+        self._forget_earlier_bot_voice(session)
         ready: dict[str, Any] = {
             "v": 10,
             "user": {**self.bot_user.payload(), "verified": True, "mfa_enabled": False,

@@ -3,6 +3,7 @@ permission and user-limit checks), member voice moves, and op 8 member chunk req
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from .discord_gateway import GUILD_VOICE_STATES, GatewaySession
@@ -18,6 +19,7 @@ class VoiceMixin:
 
     def _voice_state_op(self: FakeDiscord, session: GatewaySession, d: Any) -> None:
         self.voice_updates.append(d)
+        self.voice_update_times.append(time.monotonic())
         if not isinstance(d, dict):
             return
         guild_id, channel_id = sid(d.get("guild_id")), sid(d.get("channel_id"))
@@ -28,6 +30,10 @@ class VoiceMixin:
 
         if guild is None or not session.handles_guild(guild.id):
             deny("unknown guild for this shard")
+            return
+        if channel_id is not None and self.lost_joins.get(guild.id, 0) > 0:
+            self.lost_joins[guild.id] -= 1
+            deny("join lost (fault injection)")
             return
         me = guild.me
         prev = guild.voice_states.get(me.id)
@@ -54,6 +60,17 @@ class VoiceMixin:
         self._dispatch_voice_state(guild, me, state)
         if prev is None or prev.channel_id is None:
             self._voice_server_update(session, guild)
+
+    def _forget_earlier_bot_voice(self: FakeDiscord, session: GatewaySession) -> None:
+        """A fresh IDENTIFY replaces the bot's earlier sessions on its guilds and Discord
+        drops their voice states, so GUILD_CREATE shows the bot in no voice channel and a
+        single op 4 joins again. (A clean `close()` leaves them to Discord: mafic's
+        `Player.disconnect` sends nothing once the client is closing.)"""
+        for guild in self.guilds.values():
+            state = guild.voice_states.get(self.bot_user.id)
+            if state is not None and state.session_id != session.id and session.handles_guild(
+                    guild.id):
+                del guild.voice_states[self.bot_user.id]
 
     def _voice_server_update(self: FakeDiscord, session: GatewaySession, guild: Guild,
                              endpoint: str | None = ...) -> None:  # type: ignore[assignment]
@@ -118,6 +135,11 @@ class VoiceMixin:
         state = VoiceState(guild.id, member.id, None,
                            prev.session_id if prev else random_token(16))
         self._dispatch_voice_state(guild, member, state)
+
+    def lose_voice_joins(self, guild: Guild, count: int = 1) -> None:
+        """Leave the bot's next `count` joins in the guild unanswered, as when Discord loses
+        one: no VOICE_STATE_UPDATE, no VOICE_SERVER_UPDATE (the client's connect times out)."""
+        self.lost_joins[guild.id] = count
 
     async def send_voice_server_update(self, guild: Guild, endpoint: str | None = ...,  # type: ignore[assignment]
                                        ) -> None:
