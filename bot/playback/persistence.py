@@ -191,6 +191,10 @@ class PlaybackPersistence:
             session = self._dirty.pop(guild_id)
             try:
                 await self.store.save_snapshot(snapshot_of(session, self._clock()))
+            except asyncio.CancelledError:
+                # close() cancels a background save in flight: its final flush redoes it.
+                self._dirty.setdefault(guild_id, session)
+                raise
             except Exception as exc:
                 self._dirty.setdefault(guild_id, session)
                 if _failed(exc, "save the queue", guild_id):
