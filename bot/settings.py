@@ -52,6 +52,10 @@ class DiscordSettings(Section):
     shard_ids: list[int] | None = None
     dev_guild_id: int | None = None
     guild_ready_timeout: float = Field(default=2.0, gt=0)
+    # Voice joins that can wait (rejoining after a restart, rebuilding players) per shard
+    # per minute. discord.py sends at most 110 gateway messages a minute per shard; what
+    # is left stays free for presence updates and the joins users ask for.
+    voice_joins_per_minute: int = Field(default=100, ge=1, le=110)
 
     @field_validator("api_base")
     @classmethod

@@ -62,6 +62,9 @@ class VoicePort(Protocol):
     def has_node(self) -> bool:
         """Whether any Lavalink node can take a player now."""
 
+    async def join_slot(self, guild_id: int) -> None:
+        """Wait until a join that can wait fits in the gateway budget of the guild's shard."""
+
     async def connect(self, guild_id: int, channel_id: int) -> mafic.Player[Any]:
         """Join (or move to) the channel; raises UserError when the bot may not."""
 

@@ -1,5 +1,9 @@
 """Putting players back where they were: after a restart, a voice reconnect or a lost node.
 
+After a restart every saved guild is marked `rebuild_pending` and rejoins
+voice in the background, all guilds at once as far as each shard's gateway
+budget allows (one op 4 per guild), retried with backoff when a join fails.
+
 A lost node's players are marked `rebuild_pending` with their position noted,
 each guild is told once, and one background pass rebuilds them on a healthy
 node (another one, or the same one once it is back) from the voice state the
@@ -112,23 +116,28 @@ class PlayerRecovery:
     async def rebuild_pending(self) -> None:
         """Put every player that lost its node back on a healthy one, where it was.
 
-        Guilds that fail (no node yet, a voice join that timed out) are retried
-        with backoff, up to `MAX_RETRY_DELAY` between passes, until they are back
-        or no node is left (a node coming up schedules the next pass).
+        Each pass rebuilds the waiting guilds concurrently; a guild that has to
+        join voice first waits for a slot in its shard's gateway budget. Guilds
+        that fail (no node yet, a voice join that timed out) are retried with
+        backoff, up to `MAX_RETRY_DELAY` between passes, until they are back or
+        no node is left (a node coming up schedules the next pass).
         """
         delay = FIRST_RETRY_DELAY
         while any(s.rebuild_pending for s in self.service.sessions.values()):
             if not self.service.voice.has_node():
                 return  # they wait for the next node to come up
-            for session in list(self.service.sessions.values()):
-                if session.rebuild_pending:
-                    await self._rebuild(session)
+            pending = [s for s in self.service.sessions.values() if s.rebuild_pending]
+            await asyncio.gather(*(self._rebuild(session) for session in pending))
             if any(s.rebuild_pending for s in self.service.sessions.values()):
                 await asyncio.sleep(delay * random.uniform(0.8, 1.2))
                 delay = min(delay * 2, MAX_RETRY_DELAY)
 
     async def _rebuild(self, session: GuildSession) -> None:
         service = self.service
+        if service.voice.player(session.guild_id) is None:
+            # It must join voice: wait for the gateway outside the lock, so the guild's
+            # commands meanwhile get a quick "reconnecting" instead of waiting for it.
+            await service.voice.join_slot(session.guild_id)
         async with session.lock:
             if not session.rebuild_pending or not service.voice.has_node():
                 return

@@ -101,8 +101,8 @@ class PlaybackService:
         self.idle_timeout = idle_timeout
         self.clock = clock
         self.sessions: dict[int, GuildSession] = {}
-        # Set once saved playback has been resumed (or there was nothing to resume);
-        # commands wait for it so they never race the resume of their guild.
+        # Set once saved playback is loaded and its guilds wait to rejoin (rebuild_pending);
+        # commands wait for it so none starts afresh in a guild about to resume.
         self.ready = asyncio.Event()
         self.ready_timeout = 3.0
         self._handlers: dict[type, Callable[[Any], Awaitable[Any]]] = {

@@ -132,13 +132,13 @@ class AudioCog(commands.Cog, name="audio"):
     # -- Lavalink events (dispatched by mafic through the client) -------------
 
     async def _node_connected(self, _node: mafic.Node[Any]) -> None:
-        """First node after start: resume saved playback, then serve; later: rebuild players."""
+        """First node after start: queue saved playback to rejoin, then serve; later: rebuild."""
         if self.service.ready.is_set():
             self.service.recovery.schedule()
             return
         try:
             if self.persistence is not None:
-                await resume_all(self.service, self.persistence, self.voice)
+                await resume_all(self.service, self.persistence)
         finally:
             self.service.ready.set()
 

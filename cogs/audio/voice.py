@@ -11,6 +11,7 @@ import mafic
 from loguru import logger
 
 from bot.errors import ServiceUnavailable, UserError
+from bot.gateway_budget import GatewayBudget
 from bot.nodes import is_listening, nodes_by_label, pool_nodes
 from bot.playback.player import MusicPlayer
 
@@ -25,6 +26,7 @@ class DiscordVoice:
 
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
+        self.budget = GatewayBudget(bot.settings.discord.voice_joins_per_minute)
 
     def _guild(self, guild_id: int) -> discord.Guild | None:
         return self.bot.get_guild(guild_id)
@@ -71,6 +73,11 @@ class DiscordVoice:
         if not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
             return frozenset()
         return frozenset(member.id for member in channel.members if not member.bot)
+
+    async def join_slot(self, guild_id: int) -> None:
+        """Wait for a slot in the gateway budget of the guild's shard (see `GatewayBudget`)."""
+        guild = self._guild(guild_id)
+        await self.budget.acquire(guild.shard_id if guild is not None else 0)
 
     async def connect(self, guild_id: int, channel_id: int) -> mafic.Player[Any]:
         """Join the channel, or move there if already in voice, within CONNECT_TIMEOUT.

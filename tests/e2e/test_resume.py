@@ -6,8 +6,12 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+import bot.gateway_budget
+import cogs.audio.voice
 from bot.db import QueueSnapshot, QueueStore
-from tests.e2e.harness import Harness, harness
+from tests.e2e.harness import GuildWorld, Harness, build_guild, harness
 from tests.e2e.test_controls import start_playing
 from tests.e2e.test_effects import NIGHTCORE, filter_reply
 from tests.e2e.test_play import embed_text
@@ -124,3 +128,76 @@ async def test_effects_and_sponsorblock_come_back_after_a_restart(tmp_path: Path
         assert "Effects Nightcore" in embed_text(shown)
         status = await sponsorblock(h, "show")
         assert "intro" in embed_text(status).lower() and "sponsor" in embed_text(status).lower()
+
+
+async def playing_in(h: Harness, count: int) -> list[GuildWorld]:
+    """`count` guilds (h.world first), each playing its own track with alice listening."""
+    worlds = [h.world, *(build_guild(h.discord, f"Guild {i}") for i in range(1, count))]
+    h.extra_guilds = worlds[1:]
+    await h.start(limits=FAST_SAVES)
+    urls = h.add_tracks(count)
+    for world, url in zip(worlds, urls, strict=True):
+        await h.join(world=world)
+        await h.reply("play", world=world, query=url)
+    for i, world in enumerate(worlds, start=1):
+        await h.playing(f"t{i}", guild=world)
+    return worlds
+
+
+async def restart(h: Harness, **overrides: object) -> tuple[str, int]:
+    """Stop cleanly and start again; the new Lavalink session and where the op 4 log was."""
+    assert h.running is not None
+    await h.running.stop()
+    events, sent = len(h.lavalink.sent_events), len(h.discord.voice_updates)
+    await h.start(limits=FAST_SAVES, **overrides)
+    return await h.lavalink.wait_for_session(since=events), sent
+
+
+async def test_restart_rejoins_every_guild_with_one_join_within_the_gateway_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """10 guilds, a budget of 4 joins per (scaled-down, 0.5 s) minute: every guild plays its
+    track again, each after exactly one op 4, never more than 4 in one window."""
+    monkeypatch.setattr(bot.gateway_budget, "WINDOW_S", 0.5)
+    async with harness(tmp_path, start=False) as h:
+        worlds = await playing_in(h, 10)
+        session, sent = await restart(h, discord={"voice_joins_per_minute": 4})
+        for i, world in enumerate(worlds, start=1):
+            player = await h.lavalink.wait_for_player(
+                world.guild.id, connected=True, playing=True, session_id=session
+            )
+            assert player["track"]["info"]["identifier"] == f"t{i}"
+        joins = h.discord.voice_updates[sent:]
+        assert sorted(int(d["guild_id"]) for d in joins) == sorted(w.guild.id for w in worlds)
+        assert all(d["channel_id"] is not None for d in joins)
+        # 4 at once, 4 a window later, the last 2 a window after that (0.1 s for jitter)
+        times = h.discord.voice_update_times[sent:]
+        assert all(t - times[0] >= (i // 4) * 0.5 - 0.1 for i, t in enumerate(times))
+        assert times[-1] - times[0] < 1.5  # and no slower than the budget allows
+
+
+async def test_a_restore_whose_join_is_lost_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discord loses the rejoin in one guild: the bot gives up on that join, not on the
+    guild; it joins again and the track plays on, while the other guild is unaffected."""
+    monkeypatch.setattr(cogs.audio.voice, "CONNECT_TIMEOUT", 0.5)
+    async with harness(tmp_path, start=False) as h:
+        lost, fine = await playing_in(h, 2)
+        h.discord.lose_voice_joins(lost.guild)
+        session, sent = await restart(h)
+        player = await h.lavalink.wait_for_player(
+            lost.guild.id, connected=True, playing=True, session_id=session, timeout=10.0
+        )
+        assert player["track"]["info"]["identifier"] == "t1"
+        await h.lavalink.wait_for_player(
+            fine.guild.id, connected=True, playing=True, session_id=session
+        )
+        channels = {
+            w.guild.id: [d["channel_id"] for d in h.discord.voice_updates[sent:]
+                         if int(d["guild_id"]) == w.guild.id]
+            for w in (lost, fine)
+        }
+        # the lost join, the leave that cleans up after its timeout, the join that worked
+        assert channels[lost.guild.id] == [lost.voice.id, None, lost.voice.id]
+        assert channels[fine.guild.id] == [fine.voice.id]
