@@ -139,6 +139,7 @@ class ApiSettings(Section):
     keepalive_timeout: float = Field(default=15.0, gt=0)
     requests_per_minute: int = Field(default=120, ge=1)
     key_cache_s: float = Field(default=5.0, ge=0)
+    metrics_max_age_s: float = Field(default=1.0, ge=0, le=60)
     status_page: bool = True
     show_guild_names: bool = False
     status_refresh_s: float = Field(default=5.0, gt=0)

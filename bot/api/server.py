@@ -6,13 +6,15 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.api import rest, status
+from bot.api.metrics import MetricsPage
 from bot.api.middleware import PORT, deadline, json_errors, observe
 from bot.api.port import BotPort
 from bot.version import versions
 
+METRICS_PAGE = web.AppKey("metrics_page", MetricsPage)
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -27,6 +29,7 @@ def build_app(port: BotPort) -> web.Application:
         middlewares=[observe, json_errors, deadline],
     )
     app[PORT] = port
+    app[METRICS_PAGE] = MetricsPage()
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
@@ -59,9 +62,10 @@ async def ready(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if state.ready else 503)
 
 
-async def metrics(_request: web.Request) -> web.Response:
-    """Prometheus text format."""
-    response = web.Response(body=generate_latest(REGISTRY))
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format (rendered at most once per `api.metrics_max_age_s`)."""
+    max_age = request.app[PORT].settings.metrics_max_age_s
+    response = web.Response(body=request.app[METRICS_PAGE].body(max_age))
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     return response
 

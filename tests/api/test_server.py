@@ -8,9 +8,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from prometheus_client import CollectorRegistry, Counter
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
+from bot.api.metrics import MetricsPage
 from bot.log import setup_logging
 from bot.settings import LoggingSettings
 from tests.api.conftest import API_ON, Api, base_url
@@ -132,3 +134,19 @@ async def test_metric_labels_stay_bounded_for_odd_requests(api: Api) -> None:
     _, text, _ = await api.call("GET", "/metrics")
     assert 'route="unmatched"' in text and 'method="other"' in text
     assert "12345" not in text and "PROPFIND" not in text
+
+
+def test_metrics_page_is_rendered_at_most_once_per_max_age() -> None:
+    """Scrapes within max_age share one render; an older one, or max_age 0, renders anew."""
+    registry = CollectorRegistry()
+    hits = Counter("bench_hits", "Test counter.", registry=registry)
+    now = [100.0]
+    page = MetricsPage(registry, clock=lambda: now[0])
+    first = page.body(1.0)
+    hits.inc()
+    now[0] = 100.5
+    assert page.body(1.0) == first
+    assert b"bench_hits_total 1.0" in page.body(0)
+    hits.inc()
+    now[0] = 101.6
+    assert b"bench_hits_total 2.0" in page.body(1.0)
