@@ -497,10 +497,14 @@ class Soak(Driver):
         deadline = time.monotonic() + timeout
         problems: dict[int, str] = {}
         while waiting:
+            # Only connected sessions: one paused awaiting a resume (mafic asks for resuming)
+            # still holds the players as they were when its socket went away.
             sessions = [
                 s
                 for s in self.h.lavalink.session_ids
-                if not exclude_sessions or s not in exclude_sessions
+                if (not exclude_sessions or s not in exclude_sessions)
+                and (session := self.h.lavalink.session(s)) is not None
+                and session.connected
             ]
             for index, g in list(waiting.items()):
                 if g.busy:
