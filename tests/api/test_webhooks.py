@@ -175,6 +175,8 @@ async def test_a_hanging_receiver_never_blocks_playback(tmp_path: Path) -> None:
         await api.h.playing("t3")
         assert got.deliveries == []
         # Waiting in the job table, not in the way: delivered once the receiver answers.
+        await api.h.bot.bus.drain()  # the webhook subscriber has seen every event ...
+        await api.h.bot.get_cog("api").webhooks.drain()  # type: ignore[union-attr]  # ... and written it
         waiting = await jobs(api).jobs(status=JobStatus.QUEUED)
         waiting += await jobs(api).jobs(status=JobStatus.RUNNING)
         assert {job.kind for job in waiting} == {WEBHOOK_JOB}
