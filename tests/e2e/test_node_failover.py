@@ -102,4 +102,7 @@ async def test_a_refused_voice_state_falls_back_to_rejoining(h: Harness) -> None
     body = await rebuilt_on(h.lavalink, h, since)
     await assert_same_place(h, body)
     channels = [m["d"]["channel_id"] for m in op4_sends(h)[sent:]]
-    assert channels == [None, h.world.voice.id]
+    # Leave, then join once. Rarely mafic reconnects the node twice at once and its
+    # second player sync sends one more leave before the join (see the session note).
+    assert channels[-1] == h.world.voice.id and channels.count(h.world.voice.id) == 1
+    assert set(channels[:-1]) == {None} and 1 <= len(channels) - 1 <= 2
