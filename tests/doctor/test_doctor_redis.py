@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
+from tests.redis.conftest import REDIS_HOST, REDIS_PORT, require_redis
+
 from .conftest import Setup
 from .test_doctor import free_port
 
-REDIS = "127.0.0.1:6379"
-
-
-def _redis_listening() -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", 6379)) == 0
+REDIS = f"{REDIS_HOST}:{REDIS_PORT}"
 
 
 def use_redis(setup: Setup, url: str) -> None:
@@ -30,8 +25,7 @@ def use_redis(setup: Setup, url: str) -> None:
 @pytest.fixture
 async def acl_user() -> AsyncIterator[tuple[str, str]]:
     """A Redis user with a password of its own, removed after the test."""
-    if not _redis_listening():
-        pytest.skip(f"no Redis at {REDIS}")
+    require_redis()
     name, password = f"doctor-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     client = Redis.from_url(f"redis://{REDIS}/0")
     await client.acl_setuser(name, enabled=True, passwords=[f"+{password}"], commands=["+@all"])
@@ -52,8 +46,7 @@ async def test_the_in_process_bus_needs_no_redis(setup: Setup) -> None:
 
 async def test_a_reachable_redis_passes_with_its_version(setup: Setup) -> None:
     """PING answered: the line names the server and its version."""
-    if not _redis_listening():
-        pytest.skip(f"no Redis at {REDIS}")
+    require_redis()
     use_redis(setup, f"redis://{REDIS}/0")
 
     outcome = await setup.run()
@@ -106,8 +99,7 @@ async def test_the_right_password_passes(setup: Setup, acl_user: tuple[str, str]
 
 async def test_a_database_number_out_of_range_is_named(setup: Setup) -> None:
     """SELECT 99 refused: the fix points at the number at the end of the URL."""
-    if not _redis_listening():
-        pytest.skip(f"no Redis at {REDIS}")
+    require_redis()
     use_redis(setup, f"redis://{REDIS}/99")
 
     outcome = await setup.run()

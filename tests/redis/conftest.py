@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,10 +17,22 @@ REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
 SHARDS = 2
 
 
-def _redis_listening() -> bool:
+SKIP_REDIS_VARIABLE = "TEST_SKIP_REDIS"
+
+
+def require_redis() -> None:
+    """Return if Redis listens; skip if asked to, else fail saying how to fix it."""
+    if os.environ.get(SKIP_REDIS_VARIABLE, "") not in ("", "0"):
+        pytest.skip(f"Redis tests skipped: {SKIP_REDIS_VARIABLE} is set")
     with socket.socket() as sock:
         sock.settimeout(0.5)
-        return sock.connect_ex((REDIS_HOST, REDIS_PORT)) == 0
+        if sock.connect_ex((REDIS_HOST, REDIS_PORT)) == 0:
+            return
+    pytest.fail(
+        f"Redis is not reachable at {REDIS_HOST}:{REDIS_PORT}. Start it "
+        f"(`redis-server --daemonize yes`) or set {SKIP_REDIS_VARIABLE}=1 to skip these tests.",
+        pytrace=False,
+    )
 
 
 def guild_on(shard: int, n: int = 0, shard_count: int = SHARDS) -> int:
@@ -30,8 +43,7 @@ def guild_on(shard: int, n: int = 0, shard_count: int = SHARDS) -> int:
 @pytest.fixture
 async def prefix() -> AsyncIterator[str]:
     """A channel and key prefix no other test (or parallel run) uses; its keys are removed."""
-    if not _redis_listening():
-        pytest.skip(f"no Redis at {REDIS_HOST}:{REDIS_PORT}")
+    require_redis()
     value = f"test:{uuid.uuid4().hex[:12]}:"
     yield value
     client = Redis.from_url(REDIS_URL)
