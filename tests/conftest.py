@@ -12,6 +12,8 @@ from loguru import logger
 
 from tests.e2e.harness import Harness, harness
 
+pytest_plugins = ["tests.tracing_capture"]  # the `exporter` fixture: spans in memory
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
 from bot import audio_commands as ac
 from bot import tracing
 from bot.bus import Channel
 from tests.redis.conftest import BusFactory, guild_on
-
-
-@pytest.fixture
-def exporter() -> Iterator[InMemorySpanExporter]:
-    """Tracing on for the test, into memory."""
-    memory = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    tracing.install(provider)
-    yield memory
-    tracing.uninstall()
-    provider.shutdown()
+from tests.tracing_capture import SpanWaiter
 
 
 async def test_the_owner_handles_a_command_inside_the_callers_trace(
-    make_bus: BusFactory, exporter: InMemorySpanExporter
+    make_bus: BusFactory, exporter: SpanWaiter
 ) -> None:
     """Process 0 sends inside an interaction span; process 1's handle span is its child."""
     bus0, bus1 = await make_bus(0), await make_bus(1)
