@@ -30,7 +30,7 @@ from .lavalink_catalogue import (
     seed_demo_catalogue,
 )
 from .lavalink_plugins import PluginsMixin, PluginState
-from .lavalink_routes import ApiError, error_response
+from .lavalink_routes import ALL_FILTERS, ApiError, error_response
 from .lavalink_state import Clock, RecordedRequest, SentMessage, Session
 
 if TYPE_CHECKING:
@@ -40,18 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["FakeLavalink", "RecordedRequest", "SentMessage"]
 
 _SESSION_CHARS = string.ascii_lowercase + string.digits
-DEFAULT_FILTERS = [
-    "volume",
-    "equalizer",
-    "karaoke",
-    "timescale",
-    "tremolo",
-    "vibrato",
-    "distortion",
-    "rotation",
-    "channelMix",
-    "lowPass",
-]
 
 
 class FakeLavalink(PluginsMixin):
@@ -83,7 +71,7 @@ class FakeLavalink(PluginsMixin):
         self.source_managers: list[str] = list(
             source_managers or ["youtube", "soundcloud", "bandcamp", "twitch", "vimeo", "http"]
         )
-        self.filters: list[str] = list(DEFAULT_FILTERS)
+        self.filters: list[str] = list(ALL_FILTERS)
         self.plugins: list[dict[str, str]] = [dict(p) for p in plugins or []]
         self.catalogue = Catalogue()
         self.plugin_state = PluginState()

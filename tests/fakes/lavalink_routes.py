@@ -23,20 +23,19 @@ from .lavalink_state import FakePlayer, Session
 __all__ = ["ApiError", "RoutesMixin", "error_response"]
 
 _MISSING: Any = object()
-#: The filters of Lavalink's Filters object that its config can turn off.
-ALL_FILTERS = frozenset(
-    {
-        "volume",
-        "equalizer",
-        "karaoke",
-        "timescale",
-        "tremolo",
-        "vibrato",
-        "distortion",
-        "rotation",
-        "channelMix",
-        "lowPass",
-    }
+#: The filters of Lavalink's Filters object that its config can turn off, in the
+#: order `/v4/info` lists them.
+ALL_FILTERS = (
+    "volume",
+    "equalizer",
+    "karaoke",
+    "timescale",
+    "tremolo",
+    "vibrato",
+    "distortion",
+    "rotation",
+    "channelMix",
+    "lowPass",
 )
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
