@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 from discord.ext import commands
-from loguru import logger
 
 from bot.audio_commands import Ping, PingResult
 from bot.bus import Channel, Subscription
 from bot.command_tree import record_command
 from bot.events import NodeLost, QueueEnded, TrackFailed, VoiceMembersChanged
 from bot.i18n import t, tr
-from bot.i18n.reader import guild_locale, interaction_locale
+from bot.i18n.reader import interaction_locale
 from cogs.gateway import render
+from cogs.gateway.announce import announce
 from cogs.gateway.command_path import ask_audio
 from cogs.gateway.now_playing import NowPlayingMessages
 
@@ -90,14 +90,7 @@ class GatewayCog(commands.Cog, name="gateway"):
             message = event.reason
         else:
             return
-        if event.text_channel_id is None:
-            return
-        text = message.render(await guild_locale(self.bot, event.guild_id))
-        channel = self.bot.get_partial_messageable(event.text_channel_id, guild_id=event.guild_id)
-        try:
-            await channel.send(embed=render.message_embed(render.clip(text, 4000)))
-        except discord.HTTPException as exc:
-            logger.warning("could not post in channel {}: {}", event.text_channel_id, exc)
+        await announce(self.bot, event.guild_id, event.text_channel_id, message)
 
     @app_commands.command(name="ping", description="Check that the bot and its music nodes answer")
     async def ping(self, interaction: discord.Interaction[Any]) -> None:

@@ -7,19 +7,19 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 from discord.ext import commands
-from loguru import logger
 
 from bot import audio_commands as ac
 from bot.bus import Channel, Subscription
 from bot.command_tree import defer_public
 from bot.events import SegmentSkipped, SegmentsLoaded
 from bot.i18n import DEFAULT_LOCALE, Text, plural, t, tr
-from bot.i18n.reader import guild_locale, interaction_locale
+from bot.i18n.reader import interaction_locale
 from bot.i18n.translator import localized_choice
 from bot.music.filters import BASS_BOOST_LEVELS, SPEED_RANGE
 from bot.music.timefmt import format_duration
 from bot.playback.plugins import SEGMENT_NAMES, SPONSORBLOCK_CATEGORIES
 from cogs.gateway import render
+from cogs.gateway.announce import announce
 from cogs.gateway.command_path import ask_audio, run_voice_command
 from cogs.gateway.lyrics_pager import LyricsPager
 
@@ -257,14 +257,9 @@ class EffectsCommands(commands.Cog, name="effects"):
             message = t("sponsorblock.skipped", segment=_segment_name(event.category), span=span)
         else:
             return
-        if event.text_channel_id is None:
-            return
-        text = message.render(await guild_locale(self.bot, event.guild_id))
-        channel = self.bot.get_partial_messageable(event.text_channel_id, guild_id=event.guild_id)
-        try:
-            await channel.send(embed=render.message_embed(text), delete_after=ANNOUNCE_FOR_S)
-        except discord.HTTPException as exc:
-            logger.warning("could not announce SponsorBlock in {}: {}", event.text_channel_id, exc)
+        await announce(
+            self.bot, event.guild_id, event.text_channel_id, message, delete_after=ANNOUNCE_FOR_S
+        )
 
 
 def _segment_name(category: str) -> Text | str:
