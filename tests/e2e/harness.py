@@ -35,9 +35,9 @@ class GuildWorld:
     bob: Member
 
 
-def build_guild(fake: FakeDiscord, name: str) -> GuildWorld:
-    """A guild where the bot may connect and speak."""
-    guild = fake.add_guild(name)
+def build_guild(fake: FakeDiscord, name: str, guild_id: int | None = None) -> GuildWorld:
+    """A guild where the bot may connect and speak (with a chosen id, e.g. for its shard)."""
+    guild = fake.add_guild(name, guild_id)
     return GuildWorld(
         guild=guild,
         text=guild.add_text_channel("music"),

@@ -23,7 +23,7 @@ import aiohttp
 
 from bot.db import Database
 from bot.db.api_keys import ApiKeyStore, KeyScope
-from tests.e2e.harness import GuildWorld, answer
+from tests.e2e.harness import GuildWorld, answer, build_guild
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.lavalink import FakeLavalink
 from tests.fakes.tcp_proxy import TcpProxy
@@ -114,17 +114,7 @@ def two_shard_world(fake: FakeDiscord) -> dict[int, list[GuildWorld]]:
             guild_id = fake.snowflakes.next()
             while (guild_id >> 22) % 2 != shard:
                 guild_id = fake.snowflakes.next()
-            guild = fake.add_guild(f"Guild {shard}.{n}", guild_id)
-            worlds[shard].append(
-                GuildWorld(
-                    guild=guild,
-                    text=guild.add_text_channel("music"),
-                    voice=guild.add_voice_channel("Lounge"),
-                    other_voice=guild.add_voice_channel("Gaming"),
-                    alice=guild.add_member("alice"),
-                    bob=guild.add_member("bob"),
-                )
-            )
+            worlds[shard].append(build_guild(fake, f"Guild {shard}.{n}", guild_id))
     return worlds
 
 
